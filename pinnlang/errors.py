@@ -1,0 +1,29 @@
+"""Exceptions raised by pinnlang.
+
+Every error the library raises on bad input derives from :class:`PinnlangError`
+(itself a ``ValueError``) and says what was wrong and what to do instead.
+"""
+
+
+class PinnlangError(ValueError):
+    """Base class of all pinnlang errors."""
+
+
+class ShapeError(PinnlangError):
+    """Operands whose shapes do not fit (broadcasting, model input width, ...)."""
+
+
+class ConfigurationError(PinnlangError):
+    """An invalid or incompatible configuration (losses, optimisers, solve options)."""
+
+
+class TagError(PinnlangError):
+    """A point-set tag the domain does not define."""
+
+
+class PointSetError(PinnlangError):
+    """Expressions over different point sets combined pointwise."""
+
+
+class NonFiniteLossError(PinnlangError, FloatingPointError):
+    """A loss term became NaN or infinite during a solve."""
