@@ -1,0 +1,17 @@
+"""pinnlang: PDE residuals and Bayesian inverse problems as symbolic scripts, compiled to JAX.
+
+``import pinnlang as pl``; the public face is ``pl.domain``, ``pl.np``, ``pl.nn``,
+``pl.diff`` (and ``grad``, ``laplacian``, ``div``), ``pl.core`` and ``pl.noise``.
+"""
+
+import logging as _logging
+
+from . import domain, errors, nn, noise
+from .solve import Core, History, core
+from .trace import diff, div, grad, laplacian
+from .trace import np  # noqa: F401  (pl.np namespace)
+
+_logging.getLogger("pinnlang").addHandler(_logging.NullHandler())
+
+__version__ = "0.1.0"
+__all__ = ["Core", "History", "core", "diff", "div", "domain", "errors", "grad", "laplacian", "nn", "noise", "np"]

@@ -1,0 +1,62 @@
+"""The lowering environment: evaluates graph nodes into JAX values inside a trace."""
+
+from __future__ import annotations
+
+from .derivatives import maximal_multi_indices, tower
+
+
+class LoweringEnv:
+    """Memoised evaluation of nodes (by structural key) for one call of a compiled function.
+
+    Args:
+        params: ``{handle.key_name: trainable pytree}``.
+        statics: ``{model.key_name: non-trainable part of the module}``.
+        coords: ``{PointSet: (n, d) coordinates}``.
+        constants: ``{Constant.data_key: array}``.
+        noise_keys: ``{noise uid: PRNG key}`` for noise without an explicit key.
+        analysis: the :class:`~pinnlang.compile.program.GraphAnalysis` of the graph.
+        parent: the enclosing environment when evaluating inside a derivative tower.
+        varying: the point set whose coordinates vary in this (tower) environment.
+    """
+
+    def __init__(self, params, statics, coords, constants, noise_keys, analysis, parent=None, varying=None):
+        self.params = params
+        self.statics = statics
+        self.coords = coords
+        self.constants = constants
+        self.noise_keys = noise_keys
+        self.analysis = analysis
+        self.parent = parent
+        self.varying = varying
+        self.memo: dict = {}
+
+    def value(self, node):
+        """The value of ``node`` (computed once per environment)."""
+        k = node.key
+        if k in self.memo:
+            return self.memo[k]
+        if self.parent is not None and not self.analysis.depends_on(node, self.varying):
+            return self.parent.value(node)  # constant with respect to the varying coordinates
+        args = [] if getattr(node, "lowers_children", False) else [self.value(c) for c in node.children()]
+        v = node.lower(self, args)
+        self.memo[k] = v
+        return v
+
+    def derivative(self, node):
+        """Value of a Derivative node: computes the whole tower of its base expression once."""
+        base, points = node.base, node.points
+        requested = self.analysis.derivatives_of(base)
+        x = self.coords[points]
+
+        def fn(y):
+            sub = LoweringEnv(
+                self.params, self.statics, {**self.coords, points: y}, self.constants, self.noise_keys,
+                self.analysis, parent=self, varying=points,
+            )
+            return sub.value(base)
+
+        for alpha in maximal_multi_indices(requested | {node.dims}):
+            for s, v in tower(fn, x, alpha).items():
+                key = base.key if not s else ("Derivative", s, (base.key,))
+                self.memo.setdefault(key, v)
+        return self.memo[node.key]

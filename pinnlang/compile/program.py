@@ -1,0 +1,130 @@
+"""Lowering a placeholder graph to one pure JAX function of (params, data)."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ..errors import ShapeError, TagError
+from ..trace import Constant, Derivative, GaussianNoise, ModelCall, Parameter, Variable, walk
+from .env import LoweringEnv
+
+
+def point_key(points) -> str:
+    """String key of a point set in the data pytree."""
+    return f"{points.domain_uid}:{points.tag}"
+
+
+class GraphAnalysis:
+    """What a graph needs: handles, point sets, constants, noise sources and derivative groups.
+
+    Args:
+        roots: the output nodes.
+    """
+
+    def __init__(self, roots):
+        self.roots = list(roots)
+        self.nodes = list(walk(self.roots))
+        self.handles = {}
+        self.point_sets = {}
+        self.constants = {}
+        self.noises = []
+        self.derivative_nodes = []
+        self._derivs: dict = {}
+        self._depends: dict = {}
+        for n in self.nodes:
+            if isinstance(n, Parameter):
+                self.handles.setdefault(n.key_name, n)
+            elif isinstance(n, ModelCall):
+                self.handles.setdefault(n.model.key_name, n.model)
+            elif isinstance(n, Variable):
+                self.point_sets.setdefault(point_key(n.points), n.points)
+            elif isinstance(n, Constant) and not n.is_scalar:
+                self.constants[n.data_key] = n.value
+            elif isinstance(n, GaussianNoise):
+                if n.points is not None:
+                    self.point_sets.setdefault(point_key(n.points), n.points)
+                if n.uid not in [m.uid for m in self.noises]:
+                    self.noises.append(n)
+            if isinstance(n, Derivative):
+                self.derivative_nodes.append(n)
+                self._derivs.setdefault(n.base.key, set()).add(n.dims)
+
+    def derivatives_of(self, base) -> set:
+        """Multi-indices requested anywhere in the graph for ``base``."""
+        return self._derivs.get(base.key, set())
+
+    def depends_on(self, node, points) -> bool:
+        """Whether ``node``'s value depends on the coordinates of ``points``."""
+        k = (node.key, points)
+        if k not in self._depends:
+            if isinstance(node, Variable):
+                self._depends[k] = node.points == points
+            else:
+                self._depends[k] = any(self.depends_on(c, points) for c in node.children())
+        return self._depends[k]
+
+
+class Program:
+    """A compiled evaluator of several expressions.
+
+    ``program.evaluate(params, data)`` returns the list of root values; it is pure, so
+    it can be jitted, differentiated and vmapped over posterior samples.
+
+    Args:
+        roots: the expressions to evaluate.
+    """
+
+    def __init__(self, roots):
+        self.analysis = GraphAnalysis(roots)
+        self.roots = self.analysis.roots
+
+    @property
+    def handles(self) -> dict:
+        """``{key_name: Model | Parameter}`` used by the graph."""
+        return self.analysis.handles
+
+    def statics(self) -> dict:
+        """Non-trainable parts of the models (closed over by the compiled function)."""
+        return {k: h.static_part for k, h in self.handles.items() if hasattr(h, "static_part")}
+
+    def data(self, seed_key, domain=None) -> dict:
+        """The data pytree: coordinates, array constants and noise keys.
+
+        Args:
+            seed_key: PRNG key from which noise without an explicit key is drawn.
+            domain: evaluate on this domain's point sets (same tags) instead of the originals.
+        """
+        coords = {}
+        for k, ps in self.analysis.point_sets.items():
+            src = ps.domain if domain is None else domain
+            if ps.tag not in src.context:
+                raise TagError(
+                    f"domain {getattr(src, 'name', src)!r} has no point set {ps.tag!r} needed by the expression; "
+                    f"it defines {sorted(src.context)}"
+                )
+            arr = np.asarray(src.context[ps.tag])
+            arr = arr.reshape(-1, 1) if arr.ndim == 1 else arr
+            if arr.shape[1] != ps.width:
+                raise ShapeError(
+                    f"point set {ps.tag!r} of {getattr(src, 'name', src)} has {arr.shape[1]} coordinate columns, "
+                    f"the expression was built on {ps.width}"
+                )
+            coords[k] = jnp.asarray(arr, dtype=jnp.float64 if jax.config.jax_enable_x64 else jnp.float32)
+        noise_keys = {str(n.uid): jax.random.fold_in(seed_key, i) for i, n in enumerate(self.analysis.noises)}
+        return {"coords": coords, "constants": dict(self.analysis.constants), "noise": noise_keys}
+
+    def env(self, params, data, statics=None) -> LoweringEnv:
+        """A fresh lowering environment over ``params`` and ``data``."""
+        coords = {ps: data["coords"][k] for k, ps in self.analysis.point_sets.items()}
+        noise_keys = {int(k): v for k, v in data["noise"].items()}
+        return LoweringEnv(params, statics if statics is not None else self.statics(), coords,
+                           data["constants"], noise_keys, self.analysis)
+
+    def evaluate(self, params, data, statics=None) -> list:
+        """Values of the roots, each ``(n, ...)`` or point-free."""
+        env = self.env(params, data, statics)
+        for d in self.analysis.derivative_nodes:  # towers first, so their primals are shared
+            env.value(d)
+        return [env.value(r) for r in self.roots]

@@ -1,0 +1,121 @@
+"""Configuration shared by every trainable thing (wrapped models and parameters).
+
+A handle records *how* its values are updated as plain data; the solver reads
+that data at the start of each ``solve()``. Nothing here imports later stages.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+import equinox as eqx
+import jax
+
+from ..errors import ConfigurationError
+from .node import next_uid
+
+log = logging.getLogger("pinnlang")
+
+class Trainable:
+    """Mixin: per-handle update rule, freezing and initialisation.
+
+    Attributes:
+        name: display name (messages, trackers); need not be unique.
+        key_name: unique key of this handle in the solver's trainable pytree.
+        uid: process-unique integer identity.
+        frozen: excluded from every update when True.
+        posterior_samples: the chain after a Bayesian solve, else ``None``.
+    """
+
+    def _init_handle(self, name: str | None, prefix: str):
+        self.uid = next_uid()
+        self.name = name if name is not None else f"{prefix}_{self.uid}"
+        self.key_name = f"{self.name}#{self.uid}"  # unique key in the trainable pytree
+        self.frozen = False
+        self.transform = None  # an optax GradientTransformation, None = default adam(1e-3)
+        self.version = 0  # bumps on every configuration change
+        self.posterior_samples = None
+        self.posterior_diagnostics = None
+
+    # -- values (implemented by subclasses) ------------------------------------------
+    def get_trainable(self) -> Any:
+        """The pytree of inexact arrays the solver updates."""
+        raise NotImplementedError
+
+    def set_trainable(self, value) -> None:
+        """Write back values produced by a solve."""
+        raise NotImplementedError
+
+    def _touch(self):
+        self.version += 1
+
+    # -- configurators -----------------------------------------------------------------
+    def optimizer(self, transform):
+        """Train this handle with an optax ``GradientTransformation`` (e.g. ``optax.adam(1e-3)``).
+
+        Returns:
+            self, so configurators chain.
+        """
+        if not hasattr(transform, "init") or not hasattr(transform, "update"):
+            raise ConfigurationError(
+                f"{self.name}.optimizer(...) needs an optax GradientTransformation such as "
+                f"optax.adam(1e-3); got {type(transform).__name__}"
+            )
+        self.transform = transform
+        self.frozen = False
+        self._touch()
+        return self
+
+    def freeze(self):
+        """Keep the current values fixed in later solves (no optimiser, no sampler)."""
+        self.frozen = True
+        self._touch()
+        return self
+
+    def unfreeze(self):
+        """Undo :meth:`freeze`."""
+        self.frozen = False
+        self._touch()
+        return self
+
+    def initialize(self, source, *, key=None):
+        """Set the starting values.
+
+        Args:
+            source: a path written by ``eqx.tree_serialise_leaves`` (or ``pl.io`` checkpoints),
+                a pytree with the same structure as the current values, or a callable
+                ``(shape, dtype, key) -> array`` applied to every trainable leaf.
+            key: ``jax.random`` key for a callable initialiser (default ``PRNGKey(0)``).
+        """
+        current = self.get_trainable()
+        if isinstance(source, (str, os.PathLike)):
+            if not os.path.exists(source):
+                raise ConfigurationError(f"{self.name}.initialize: no file at {os.fspath(source)!r}")
+            new = eqx.tree_deserialise_leaves(source, current)
+        elif callable(source) and not isinstance(source, eqx.Module):
+            key = jax.random.PRNGKey(0) if key is None else key
+            leaves, treedef = jax.tree_util.tree_flatten(current)
+            keys = jax.random.split(key, max(len(leaves), 1))
+            new = jax.tree_util.tree_unflatten(
+                treedef, [source(l.shape, l.dtype, k) for l, k in zip(leaves, keys)]
+            )
+        else:
+            new = eqx.filter(source, eqx.is_inexact_array) if isinstance(source, eqx.Module) else source
+            s_new = jax.tree_util.tree_structure(new)
+            s_cur = jax.tree_util.tree_structure(current)
+            if s_new != s_cur:
+                raise ConfigurationError(
+                    f"{self.name}.initialize: the pytree structure does not match the current values "
+                    f"(got {s_new}, expected {s_cur})"
+                )
+        shapes_new = [getattr(l, "shape", None) for l in jax.tree_util.tree_leaves(new)]
+        shapes_cur = [l.shape for l in jax.tree_util.tree_leaves(current)]
+        if shapes_new != shapes_cur:
+            raise ConfigurationError(
+                f"{self.name}.initialize: leaf shapes {shapes_new} do not match the current {shapes_cur}"
+            )
+        self.set_trainable(new)
+        self._touch()
+        return self

@@ -1,0 +1,102 @@
+"""Wrapped Equinox models and their calls on variables."""
+
+from __future__ import annotations
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+
+from ..errors import ShapeError
+from .handle import Trainable
+from .node import Node, common_points
+from .ops import Concatenate, as_node
+
+
+class Model(Trainable):
+    """A handle on an Equinox module: call it on variables to get an expression.
+
+    ``net(x)`` or ``net(x, t)`` concatenates the inputs column-wise to ``(n, d)`` and
+    applies the module to every point (``jax.vmap`` over the point axis, so the module
+    follows Equinox's single-sample convention ``(d,) -> (k,)``).
+
+    Attributes:
+        module: the current module (trained values are written back after each solve).
+    """
+
+    def __init__(self, module: eqx.Module, name: str | None = None):
+        if not callable(module):
+            raise TypeError(f"pl.nn.wrap needs a callable Equinox module, got {type(module).__name__}")
+        self._init_handle(name, "model")
+        self.module = module
+
+    # -- values --------------------------------------------------------------------------
+    def get_trainable(self):
+        return eqx.filter(self.module, eqx.is_inexact_array)
+
+    def set_trainable(self, value):
+        self.module = eqx.combine(value, eqx.filter(self.module, eqx.is_inexact_array, inverse=True))
+
+    @property
+    def static_part(self):
+        """The non-trainable part of the module (activations, fixed embeddings, ...)."""
+        return eqx.filter(self.module, eqx.is_inexact_array, inverse=True)
+
+    @property
+    def in_features(self):
+        return getattr(self.module, "in_features", None)
+
+    def __call__(self, *inputs) -> "ModelCall":
+        if not inputs:
+            raise ShapeError(f"model {self.name!r} called with no inputs; pass variables, e.g. net(x) or net(x, t)")
+        return ModelCall(self, tuple(as_node(i) for i in inputs))
+
+    def __repr__(self) -> str:
+        n = sum(l.size for l in jax.tree_util.tree_leaves(self.get_trainable()))
+        return f"<Model {self.name}: {type(self.module).__name__}, {n} trainable values>"
+
+
+def apply_module(module, inputs, batched: bool):
+    """Apply ``module`` to ``inputs``: ``(n, d) -> (n, k)`` when ``batched`` else ``(d,) -> (k,)``."""
+    out = jax.vmap(module)(inputs) if batched else module(inputs)
+    if batched and out.ndim == 1:
+        out = out[:, None]
+    elif not batched and out.ndim == 0:
+        out = out[None]
+    return out
+
+
+class ModelCall(Node):
+    """``model(*inputs)``: evaluates to ``(n, k)`` over the inputs' point set."""
+
+    def __init__(self, model: Model, inputs: tuple[Node, ...]):
+        self.model = model
+        self.inputs = inputs
+        self.points = common_points(inputs, f"model {model.name!r}")
+        self.concat = Concatenate(inputs)
+        width = self.concat.value_shape[-1]
+        expected = model.in_features
+        if expected is not None and expected != width:
+            raise ShapeError(
+                f"model {model.name!r} expects {expected} input column(s) but was called with {width} "
+                f"({len(inputs)} input(s) concatenated); pass exactly the variables it was built for."
+            )
+        batched = self.points is not None
+        try:
+            self.aval = jax.eval_shape(lambda v: apply_module(model.module, v, batched), self.concat.aval)
+        except Exception as err:  # noqa: BLE001 - any failure here is a width/shape problem
+            raise ShapeError(
+                f"model {model.name!r} cannot be applied to inputs of width {width}: {type(err).__name__}: {err}"
+            ) from None
+
+    def children(self):
+        return (self.concat,)
+
+    def static(self):
+        return self.model.uid
+
+    def lower(self, env, args):
+        module = eqx.combine(env.params[self.model.key_name], env.statics[self.model.key_name])
+        return apply_module(module, args[0], self.points is not None)
+
+    def __repr__(self) -> str:
+        return f"<{self.model.name}(...) {self.shape} on {self.points}>"

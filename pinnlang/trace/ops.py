@@ -1,0 +1,188 @@
+"""Pointwise operation nodes: constants, elementwise functions, indexing, concatenation."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ..errors import ShapeError
+from .node import Node, common_points
+
+
+class Constant(Node):
+    """A fixed number or array. Arrays are passed to the compiled function as data.
+
+    Args:
+        value: a Python number (kept weakly typed, so it never promotes float32) or an array.
+    """
+
+    def __init__(self, value):
+        self.points = None
+        if isinstance(value, (int, float, bool)) and not isinstance(value, np.ndarray):
+            self.value = value
+            self.is_scalar = True
+            self.aval = jax.ShapeDtypeStruct((), jnp.asarray(value).dtype, weak_type=True)
+            self._digest = ("scalar", type(value).__name__, value)
+        else:
+            arr = np.asarray(value)
+            if arr.dtype == np.float64 and not jax.config.jax_enable_x64:
+                arr = arr.astype(np.float32)
+            self.value = arr
+            self.is_scalar = False
+            self.aval = jax.ShapeDtypeStruct(arr.shape, jnp.asarray(arr[:0] if arr.ndim else arr).dtype)
+            sha = hashlib.sha1(arr.tobytes()).hexdigest()[:16]
+            self._digest = ("array", arr.shape, str(arr.dtype), sha)
+            self.data_key = f"c{sha}_{'x'.join(map(str, arr.shape))}_{arr.dtype}"
+
+    def static(self):
+        return self._digest
+
+    def lower(self, env, args):
+        if self.is_scalar:
+            return self.value
+        return env.constants[self.data_key]
+
+
+def as_node(x) -> Node:
+    """Wrap numbers and arrays as :class:`Constant`; nodes pass through."""
+    if isinstance(x, Node):
+        return x
+    if isinstance(x, (int, float, bool, np.ndarray, np.generic, jax.Array)):
+        return Constant(x if not isinstance(x, np.generic) else x.item())
+    if isinstance(x, (list, tuple)):
+        return Constant(np.asarray(x))
+    raise TypeError(f"cannot use {type(x).__name__} in a pinnlang expression")
+
+
+def _abstract(node: Node):
+    return node.aval
+
+
+class Apply(Node):
+    """An elementwise/broadcasting JAX function of its children.
+
+    Args:
+        name: the operation's name (used in the structural key and messages).
+        fn: ``fn(*child_values, **params) -> array``; must be pointwise (row ``i`` of the
+            result depends only on row ``i`` of the inputs).
+        args: child nodes.
+        params: hashable static keyword arguments.
+    """
+
+    def __init__(self, name: str, fn: Callable, args, params: tuple = ()):
+        self.name = name
+        self.fn = fn
+        self.args = tuple(as_node(a) for a in args)
+        self.params = tuple(params)
+        self.points = common_points(self.args, f"pl.np.{name}")
+        try:
+            self.aval = jax.eval_shape(lambda *a: fn(*a, **dict(self.params)), *[_abstract(a) for a in self.args])
+        except (TypeError, ValueError) as err:
+            shapes = ", ".join(str(a.shape) for a in self.args)
+            raise ShapeError(
+                f"pl.np.{name} cannot combine operands of shapes {shapes}: {err}. Over n points a "
+                "scalar field is (n, 1); select components with u[i] or make the value shapes agree."
+            ) from None
+        if self.points is not None and (len(self.aval.shape) == 0 or self.aval.shape[0] != self.points.num_points):
+            raise ShapeError(
+                f"pl.np.{name} over {self.points} gave shape {tuple(self.aval.shape)}, which lost the point "
+                "axis; an array constant must broadcast against (n, ...) values (use shape (k,) or (n, k))."
+            )
+
+    def children(self):
+        return self.args
+
+    def static(self):
+        return (self.name, self.params)
+
+    def lower(self, env, args):
+        return self.fn(*args, **dict(self.params))
+
+
+class Index(Node):
+    """Component access on the value axes: ``u[0]`` -> ``(n, 1)`` for a vector field ``(n, k)``.
+
+    An integer on the last value axis keeps that axis with size 1, so components of a
+    vector field are scalar fields ``(n, 1)``. A leading ``:`` addressing the point axis
+    (``u[:, 1]``) is accepted and means the same as ``u[1]``.
+    """
+
+    def __init__(self, child: Node, index):
+        self.child = child
+        self.points = child.points
+        idx = index if isinstance(index, tuple) else (index,)
+        nv = len(child.value_shape)
+        if self.points is not None and len(idx) == nv + 1 and idx[0] == slice(None):
+            idx = idx[1:]
+        if len(idx) > nv:
+            raise ShapeError(
+                f"index {index!r} has {len(idx)} entries but the value at each point has shape "
+                f"{child.value_shape}; index only the value axes (u[i] for component i)."
+            )
+        for i in idx:
+            if not isinstance(i, (int, slice)):
+                raise ShapeError(f"only integers and slices may index an expression, got {i!r}")
+        norm = tuple((i.start, i.stop, i.step) if isinstance(i, slice) else i for i in idx)
+        self.index = norm
+        self._idx = idx
+        try:
+            self.aval = jax.eval_shape(self._apply, child.aval)
+        except IndexError as err:
+            raise ShapeError(f"index {index!r} out of range for value shape {child.value_shape}: {err}") from None
+
+    def _apply(self, v):
+        lead = (slice(None),) if self.points is not None else ()
+        out = v[lead + self._idx]
+        if out.ndim == len(lead):  # all value axes consumed: keep a unit component axis
+            out = out[..., None]
+        return out
+
+    def children(self):
+        return (self.child,)
+
+    def static(self):
+        return self.index
+
+    def lower(self, env, args):
+        return self._apply(args[0])
+
+
+def _concat(*vals, pointed=()):
+    """Concatenate along the last axis; point-free pieces broadcast over the point axis."""
+    n = next((v.shape[0] for v, p in zip(vals, pointed) if p), None)
+    cols = []
+    for v, p in zip(vals, pointed):
+        v = jnp.asarray(v)
+        v = v.reshape(v.shape + (1,) * (1 - v.ndim)) if v.ndim == 0 else v
+        if n is not None and not p:
+            v = jnp.broadcast_to(v, (n,) + v.shape[-1:])
+        cols.append(v)
+    return jnp.concatenate(cols, axis=-1)
+
+
+class Concatenate(Node):
+    """Stack value columns: ``(n, a)``, ``(n, b)`` -> ``(n, a + b)``; point-free pieces broadcast."""
+
+    def __init__(self, parts):
+        self.parts = tuple(as_node(p) for p in parts)
+        self.points = common_points(self.parts, "pl.np.concatenate")
+        for p in self.parts:
+            if len(p.value_shape) > 1:
+                raise ShapeError(
+                    f"concatenate takes scalar or vector values at each point, got value shape {p.value_shape}"
+                )
+        self.pointed = tuple(p.points is not None for p in self.parts)
+        self.aval = jax.eval_shape(lambda *a: _concat(*a, pointed=self.pointed), *[p.aval for p in self.parts])
+
+    def children(self):
+        return self.parts
+
+    def static(self):
+        return None
+
+    def lower(self, env, args):
+        return _concat(*args, pointed=self.pointed)
