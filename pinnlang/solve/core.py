@@ -46,6 +46,7 @@ class Core:
         self._opt_states: dict = {}
         self._runners: dict = {}
         self._evaluators: dict = {}
+        self._default_transforms: dict = {}
         names = Counter(h.name for h in self.handles.values())
         for n, c in names.items():
             if c > 1:
@@ -62,7 +63,9 @@ class Core:
         for k, h in self.handles.items():
             if h.frozen:
                 continue
-            out[k] = OptaxBackend(h.transform if h.transform is not None else optax.adam(DEFAULT_LEARNING_RATE))
+            if h.transform is None and k not in self._default_transforms:
+                self._default_transforms[k] = optax.adam(DEFAULT_LEARNING_RATE)
+            out[k] = OptaxBackend(h.transform if h.transform is not None else self._default_transforms[k])
         return out
 
     def _resamplers(self, resample_every):
@@ -124,7 +127,7 @@ class Core:
             else:
                 states[k] = b.init(params[k])
         sig = (tuple((k, id(b.transform)) for k, b in backends.items()), tuple(sorted(frozen)),
-               resample_every, tuple(sorted(resamplers)), tuple(id(v) for v in statics.values()))
+               resample_every, tuple(sorted(resamplers)), _static_signature(statics))
         if sig not in self._runners:
             loss = lambda p, d: self.loss(p, d, statics)  # noqa: E731
             self._runners[sig] = make_chunk_runner(loss, backends, resamplers, resample_every)
@@ -199,6 +202,19 @@ class Core:
         params = {k: h.get_trainable() for k, h in program.handles.items()}
         out = fn(params, program.data(self.noise_key, domain))
         return out[0] if len(out) == 1 else out
+
+
+def _static_signature(statics: dict):
+    """A hashable summary of the models' non-trainable parts (recompile only when it changes)."""
+    out = []
+    for k, v in sorted(statics.items()):
+        leaves, treedef = jax.tree_util.tree_flatten(v)
+        try:
+            hash(tuple(leaves))
+            out.append((k, treedef, tuple(leaves)))
+        except TypeError:
+            out.append((k, treedef, tuple(id(l) for l in leaves)))
+    return tuple(out)
 
 
 def core(losses, weights=None, **kwargs) -> Core:
