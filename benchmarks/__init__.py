@@ -1,0 +1,1 @@
+"""Speed and memory measurements of pinnlang against hand-written JAX and peers."""

@@ -1,0 +1,155 @@
+"""``pl.nn.mlp``: the fully connected network of PINNs (Glorot-normal weights, zero biases, tanh)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import jax.random as jr
+
+from ..errors import ConfigurationError
+from ._utils import check_input, positive_int, resolve_activation
+
+INITS = ("glorot_normal", "lecun_uniform")
+
+
+class MLP(eqx.Module):
+    """A multi-layer perceptron ``(in_features,) -> (out_features,)``.
+
+    Hidden layers ``layers`` are each followed by ``activation``; the head ``output_layer`` by
+    ``final_activation`` (identity when ``None``). The head is its own field so that a mask can
+    select it: ``eqx.tree_at(lambda m: m.output_layer, ...)``. Only the weights and biases are
+    array leaves, so ``eqx.filter(mlp, eqx.is_inexact_array)`` is exactly the trainable part.
+
+    Build one with :func:`mlp`.
+
+    Attributes:
+        layers: hidden ``eqx.nn.Linear`` layers, ``in_features -> hidden_dims[0] -> ... -> hidden_dims[-1]``.
+        output_layer: the ``eqx.nn.Linear`` head, ``hidden_dims[-1] -> out_features``
+            (weight ``(out_features, hidden_dims[-1])``, bias ``(out_features,)``).
+        activation: the callable applied after every hidden layer (static).
+        final_activation: the callable applied after the head, or ``None`` (static).
+        in_features: input width ``d``.
+        out_features: output width ``k``.
+        hidden_dims: widths of the hidden layers.
+    """
+
+    layers: tuple[eqx.nn.Linear, ...]
+    output_layer: eqx.nn.Linear
+    activation: Callable = eqx.field(static=True)
+    final_activation: Callable | None = eqx.field(static=True)
+    in_features: int = eqx.field(static=True)
+    out_features: int = eqx.field(static=True)
+    hidden_dims: tuple[int, ...] = eqx.field(static=True)
+
+    def __call__(self, x: jax.Array, *, key: jax.Array | None = None) -> jax.Array:
+        """Evaluate the network at one point.
+
+        Args:
+            x: input of shape ``(in_features,)``; batches go through ``jax.vmap``.
+            key: ignored; accepted for ``eqx.nn.Sequential`` compatibility.
+
+        Returns:
+            Output of shape ``(out_features,)``.
+
+        Raises:
+            ShapeError: ``x`` does not have shape ``(in_features,)`` (raised at trace time).
+        """
+        del key
+        check_input(x, self.in_features, "MLP")
+        for layer in self.layers:
+            x = self.activation(layer(x))
+        x = self.output_layer(x)
+        if self.final_activation is not None:
+            x = self.final_activation(x)
+        return x
+
+
+def _glorot_normal(linear: eqx.nn.Linear, key: jax.Array) -> eqx.nn.Linear:
+    """``linear`` with weights ``N(0, 2 / (fan_in + fan_out))`` and zero biases."""
+    fan_out, fan_in = linear.weight.shape
+    std = (2.0 / (fan_in + fan_out)) ** 0.5
+    weight = std * jr.normal(key, linear.weight.shape, linear.weight.dtype)
+    return eqx.tree_at(lambda l: (l.weight, l.bias), linear, (weight, jnp.zeros_like(linear.bias)))
+
+
+def mlp(
+    in_features: int,
+    output_dim: int = 1,
+    hidden_dims: int | Sequence[int] = 64,
+    num_layers: int | None = None,
+    activation: str | Callable = jnp.tanh,
+    *,
+    key: jax.Array,
+    final_activation: str | Callable | None = None,
+    init: str = "glorot_normal",
+    dtype=None,
+) -> MLP:
+    """A fully connected network for PINNs, ``(in_features,) -> (output_dim,)``.
+
+    ``mlp(1, hidden_dims=16, num_layers=2)`` has hidden layers ``1 -> 16`` and ``16 -> 16``
+    (304 parameters) and an output layer ``16 -> 1`` (17 parameters).
+
+    Args:
+        in_features: input width ``d`` (number of coordinates, e.g. 2 for ``(x, t)``).
+        output_dim: output width ``k``.
+        hidden_dims: width of every hidden layer (an int), or the width of each (a sequence).
+        num_layers: number of hidden ``Linear`` layers (0 gives a linear model). Defaults to 2
+            for an int ``hidden_dims`` and to ``len(hidden_dims)`` for a sequence, which it must
+            equal if given.
+        activation: callable applied after each hidden layer, or one of ``"tanh"``, ``"sin"``,
+            ``"relu"``, ``"gelu"``, ``"silu"``, ``"softplus"``, ``"sigmoid"``.
+        key: PRNG key for the initialisation.
+        final_activation: callable (or name) applied to the output; ``None`` for the identity.
+        init: ``"glorot_normal"`` (weights ``N(0, 2/(fan_in+fan_out))``, zero biases; the PINN
+            standard for tanh) or ``"lecun_uniform"`` (Equinox's default: weights and biases
+            ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))``).
+        dtype: parameter dtype; defaults to float32 (float64 when ``jax_enable_x64`` is on).
+
+    Returns:
+        An :class:`MLP`.
+
+    Raises:
+        ConfigurationError: a non-positive width, ``hidden_dims`` and ``num_layers`` that
+            disagree, or an unknown activation or ``init`` name.
+    """
+    in_features = positive_int(in_features, "in_features")
+    output_dim = positive_int(output_dim, "output_dim")
+    if isinstance(hidden_dims, Sequence) and not isinstance(hidden_dims, str):
+        widths = tuple(positive_int(h, "each of hidden_dims") for h in hidden_dims)
+        if num_layers is not None and num_layers != len(widths):
+            raise ConfigurationError(
+                f"hidden_dims={tuple(hidden_dims)} lists {len(widths)} layer width(s) but num_layers={num_layers}; "
+                f"omit num_layers or make them agree"
+            )
+    else:
+        width = positive_int(hidden_dims, "hidden_dims")
+        if num_layers is None:
+            num_layers = 2
+        if isinstance(num_layers, bool) or not isinstance(num_layers, int) or num_layers < 0:
+            raise ConfigurationError(f"num_layers must be a non-negative integer, got {num_layers!r}")
+        widths = (width,) * num_layers
+    if init not in INITS:
+        raise ConfigurationError(f"unknown init {init!r}; use one of {INITS}")
+    activation = resolve_activation(activation, "activation")
+    final_activation = resolve_activation(final_activation, "final_activation")
+
+    dims = (in_features, *widths, output_dim)
+    keys = jr.split(key, 2 * len(dims))
+    linears = []
+    for i, (fan_in, fan_out) in enumerate(zip(dims[:-1], dims[1:])):
+        linear = eqx.nn.Linear(fan_in, fan_out, dtype=dtype, key=keys[2 * i])
+        if init == "glorot_normal":
+            linear = _glorot_normal(linear, keys[2 * i + 1])
+        linears.append(linear)
+    return MLP(
+        layers=tuple(linears[:-1]),
+        output_layer=linears[-1],
+        activation=activation,
+        final_activation=final_activation,
+        in_features=in_features,
+        out_features=output_dim,
+        hidden_dims=widths,
+    )

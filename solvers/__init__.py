@@ -1,0 +1,1 @@
+"""Ready problem scripts and their classical reference solutions."""

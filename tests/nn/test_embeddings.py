@@ -1,0 +1,143 @@
+"""pl.nn.FourierFeatures and pl.nn.PeriodicEmbedding: values, non-trainability, transforms, composition."""
+
+import warnings
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+import pinnlang as pl
+from pinnlang.errors import ConfigurationError, ShapeError
+
+
+def trainable_leaves(tree):
+    return jax.tree_util.tree_leaves(eqx.filter(tree, eqx.is_inexact_array))
+
+
+# -- FourierFeatures ---------------------------------------------------------------------------
+def test_fourier_values_match_numpy_formula(key):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no equinox warning about arrays in static fields
+        ff = pl.nn.FourierFeatures(3, 16, sigma=2.5, key=key)
+    assert (ff.in_features, ff.num_features, ff.out_features) == (3, 16, 32)
+    B = ff.B
+    assert B.shape == (16, 3) and isinstance(B, np.ndarray)
+    x = np.array([0.1, -0.4, 0.7], dtype=np.float32)
+    z = 2 * np.pi * B.astype(np.float64) @ x.astype(np.float64)
+    expected = np.concatenate([np.cos(z), np.sin(z)])
+    np.testing.assert_allclose(ff(jnp.asarray(x)), expected, atol=2e-5)
+
+
+def test_fourier_frequency_statistics(key):
+    ff = pl.nn.FourierFeatures(2, 5000, sigma=3.0, key=key)
+    assert abs(ff.B.std() / 3.0 - 1) < 0.05
+    aniso = pl.nn.FourierFeatures(2, 5000, sigma=(1.0, 10.0), key=key)
+    np.testing.assert_allclose(aniso.B.std(axis=0), [1.0, 10.0], rtol=0.05)
+    with pytest.raises(ConfigurationError, match="sigma"):
+        pl.nn.FourierFeatures(2, 4, sigma=(1.0, 2.0, 3.0), key=key)
+    with pytest.raises(ConfigurationError, match="positive"):
+        pl.nn.FourierFeatures(2, 4, sigma=0.0, key=key)
+
+
+def test_fourier_B_is_not_trainable_and_is_fixed(key):
+    ff = pl.nn.FourierFeatures(2, 8, key=key)
+    assert trainable_leaves(ff) == []
+    assert jax.tree_util.tree_leaves(ff) == []
+    with pytest.raises(ValueError):
+        ff.B[0, 0] = 1.0  # read-only
+    # an optimiser over the composed network sees only the MLP's weights and biases
+    net = eqx.nn.Sequential([ff, pl.nn.mlp(ff.out_features, hidden_dims=4, num_layers=1, key=key)])
+    params = eqx.filter(net, eqx.is_inexact_array)
+    assert sum(p.size for p in jax.tree_util.tree_leaves(params)) == (16 * 4 + 4) + (4 + 1)
+    opt = optax.adam(1e-1)
+    state = opt.init(params)
+    grads = eqx.filter_grad(lambda n: jnp.sum(n(jnp.array([0.2, 0.3])) ** 2))(net)
+    updates, _ = opt.update(grads, state)
+    new = eqx.apply_updates(net, updates)
+    assert np.array_equal(new.layers[0].B, ff.B)
+
+
+def test_fourier_same_key_same_structure(key):
+    """Equal B gives equal treedefs, so jit does not recompile; a different B is a different module."""
+    a, b = pl.nn.FourierFeatures(2, 4, key=key), pl.nn.FourierFeatures(2, 4, key=key)
+    c = pl.nn.FourierFeatures(2, 4, key=jax.random.PRNGKey(7))
+    assert jax.tree_util.tree_structure(a) == jax.tree_util.tree_structure(b)
+    assert jax.tree_util.tree_structure(a) != jax.tree_util.tree_structure(c)
+    assert hash(a.frequencies) == hash(b.frequencies)
+
+
+def test_fourier_jit_vmap_jvp(key):
+    ff = pl.nn.FourierFeatures(2, 6, sigma=0.5, key=key)
+    xs = jax.random.uniform(jax.random.PRNGKey(3), (9, 2))
+    out = jax.jit(jax.vmap(ff))(xs)
+    assert out.shape == (9, 12)
+    np.testing.assert_allclose(out[4], ff(xs[4]), rtol=1e-5, atol=1e-6)
+    # analytic derivative along v: d/dx cos(2π Bx) = -2π sin(2π Bx) (B v), d sin = 2π cos (B v)
+    x, v = xs[0], jnp.array([0.3, -1.0])
+    _, tangent = jax.jit(lambda x, v: jax.jvp(ff, (x,), (v,)))(x, v)
+    B = jnp.asarray(ff.B)
+    z, bv = 2 * jnp.pi * B @ x, 2 * jnp.pi * B @ v
+    np.testing.assert_allclose(tangent, jnp.concatenate([-jnp.sin(z) * bv, jnp.cos(z) * bv]), rtol=1e-4, atol=1e-5)
+    with pytest.raises(ShapeError, match=r"FourierFeatures expects an input of shape \(2,\)"):
+        ff(jnp.ones(3))
+
+
+def test_fourier_then_mlp_in_sequential(key):
+    k1, k2 = jax.random.split(key)
+    emb = pl.nn.FourierFeatures(2, 8, sigma=1.0, key=k1)
+    head = pl.nn.mlp(emb.out_features, output_dim=3, hidden_dims=16, key=k2)
+    net = eqx.nn.Sequential([emb, head])
+    xs = jax.random.normal(k1, (5, 2))
+    out = jax.jit(jax.vmap(net))(xs)
+    assert out.shape == (5, 3)
+    np.testing.assert_allclose(out[1], head(emb(xs[1])), rtol=1e-5, atol=1e-6)
+    hess = jax.hessian(lambda x: net(x)[0])(xs[0])
+    assert hess.shape == (2, 2) and np.all(np.isfinite(hess))
+
+
+# -- PeriodicEmbedding -------------------------------------------------------------------------
+def test_periodic_layout_and_values():
+    pe = pl.nn.PeriodicEmbedding([2.0, None, 0.5])
+    assert (pe.in_features, pe.out_features, pe.periods) == (3, 5, (2.0, None, 0.5))
+    x = np.array([0.3, 1.7, -0.2])
+    expected = [np.cos(np.pi * 0.3), np.sin(np.pi * 0.3), 1.7, np.cos(4 * np.pi * -0.2), np.sin(4 * np.pi * -0.2)]
+    np.testing.assert_allclose(pe(jnp.asarray(x, dtype=jnp.float32)), expected, atol=1e-6)
+    assert trainable_leaves(pe) == []
+
+
+def test_periodic_is_exactly_periodic():
+    with jax.enable_x64(True):
+        pe = pl.nn.PeriodicEmbedding([1.0, 2.5, None])
+        xs = jax.random.uniform(jax.random.PRNGKey(0), (50, 3), jnp.float64, -3.0, 3.0)
+        f = jax.vmap(pe)
+        base = f(xs)
+        for shift in ([1.0, 0.0, 0.0], [0.0, 2.5, 0.0], [-3.0, 5.0, 0.0]):
+            np.testing.assert_allclose(f(xs + jnp.array(shift)), base, atol=1e-6)
+        assert not np.allclose(f(xs + jnp.array([0.0, 0.0, 1.0])), base)  # the None dimension is not
+    # float32 too: a network after the embedding repeats across periods
+    net = eqx.nn.Sequential([pl.nn.PeriodicEmbedding([2.0]), pl.nn.mlp(2, hidden_dims=8, key=jax.random.PRNGKey(1))])
+    xs = jnp.linspace(-1.0, 1.0, 33)[:, None]
+    np.testing.assert_allclose(jax.vmap(net)(xs + 2.0), jax.vmap(net)(xs), atol=1e-5)
+
+
+def test_periodic_derivatives_are_analytic():
+    pe = pl.nn.PeriodicEmbedding([3.0, None])
+    x = jnp.array([2.9, 0.4])  # near a period boundary: the reduction must not disturb derivatives
+    jac = jax.jit(jax.jacfwd(pe))(x)
+    w = 2 * jnp.pi / 3.0
+    expected = np.array([[-w * np.sin(w * 2.9), 0.0], [w * np.cos(w * 2.9), 0.0], [0.0, 1.0]])
+    np.testing.assert_allclose(jac, expected, rtol=1e-4, atol=1e-5)
+    d2 = jax.hessian(lambda z: pe(z)[1])(jnp.array([3.1, 0.0]))  # sin(w x)'' = -w² sin(w x)
+    np.testing.assert_allclose(d2[0, 0], -(w**2) * np.sin(w * 3.1), rtol=1e-4, atol=1e-5)
+
+
+def test_periodic_errors():
+    with pytest.raises(ConfigurationError, match="positive"):
+        pl.nn.PeriodicEmbedding([1.0, -2.0])
+    with pytest.raises(ConfigurationError, match="non-empty sequence"):
+        pl.nn.PeriodicEmbedding(2.0)
+    with pytest.raises(ShapeError, match="width 1"):
+        pl.nn.PeriodicEmbedding([1.0, None])(jnp.ones(1))

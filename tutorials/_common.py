@@ -1,0 +1,42 @@
+"""Helpers shared by the tutorials: smoke mode and the results file."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+SMOKE = os.environ.get("PINNLANG_SMOKE") == "1"
+
+
+def epochs(full: int, smoke: int = 30) -> int:
+    """``full`` normally, ``smoke`` when ``PINNLANG_SMOKE=1`` (CI runs every tutorial that way)."""
+    return smoke if SMOKE else full
+
+
+def record(script: str, **values) -> str:
+    """Append ``script | key=value | ...`` to the results file and return the line.
+
+    The file is ``tutorial_results.txt`` at the repository root, or ``$PINNLANG_RESULTS``.
+    """
+    parts = [f"tutorials/{Path(script).name}"]
+    for k, v in values.items():
+        parts.append(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}")
+    if SMOKE:
+        parts.append("mode=smoke")
+    line = " | ".join(parts)
+    path = Path(os.environ.get("PINNLANG_RESULTS", ROOT / "tutorial_results.txt"))
+    with open(path, "a") as f:
+        f.write(line + "\n")
+    print(line)
+    return line
+
+
+def check(condition: bool, message: str):
+    """The tutorial's quality bar; skipped in smoke mode (too few steps to mean anything)."""
+    if not SMOKE and not condition:
+        raise AssertionError(message)
