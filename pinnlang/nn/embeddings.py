@@ -75,7 +75,13 @@ class FourierFeatures(eqx.Module):
             raise ConfigurationError(f"sigma must be positive and finite, got {sigma!r}")
         self.sigma = float(scale) if scale.ndim == 0 else tuple(float(s) for s in scale)
         dtype = jax.dtypes.canonicalize_dtype(jnp.float64) if dtype is None else dtype
-        normal = np.asarray(jr.normal(key, (self.num_features, self.in_features), dtype))
+        try:
+            normal = np.asarray(jr.normal(key, (self.num_features, self.in_features), dtype))
+        except jax.errors.TracerArrayConversionError:
+            raise ConfigurationError(
+                "FourierFeatures fixes its frequencies B at construction, so its key must be concrete: "
+                "build it outside jax.jit / jax.vmap (for an ensemble, share one embedding and vmap the MLP)"
+            ) from None
         self.frequencies = FrozenArray(normal * scale.astype(normal.dtype))
 
     @property

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 
 import equinox as eqx
@@ -67,12 +68,32 @@ class MLP(eqx.Module):
         return x
 
 
-def _glorot_normal(linear: eqx.nn.Linear, key: jax.Array) -> eqx.nn.Linear:
-    """``linear`` with weights ``N(0, 2 / (fan_in + fan_out))`` and zero biases."""
-    fan_out, fan_in = linear.weight.shape
-    std = (2.0 / (fan_in + fan_out)) ** 0.5
-    weight = std * jr.normal(key, linear.weight.shape, linear.weight.dtype)
-    return eqx.tree_at(lambda l: (l.weight, l.bias), linear, (weight, jnp.zeros_like(linear.bias)))
+@functools.partial(jax.jit, static_argnums=(1, 2, 3))
+def _init_arrays(key: jax.Array, dims: tuple[int, ...], init: str, dtype) -> list[tuple[jax.Array, jax.Array]]:
+    """Weights ``(fan_out, fan_in)`` and biases ``(fan_out,)`` of the layers ``dims[i] -> dims[i + 1]``.
+
+    All values come from one random draw, sliced per layer, under one ``jit``: a single small
+    compilation per architecture rather than several per layer shape.
+    """
+    pairs = list(zip(dims[:-1], dims[1:]))
+    sizes = [fo * fi for fi, fo in pairs]
+    if init == "glorot_normal":
+        flat = jr.normal(key, (sum(sizes),), dtype)
+    else:
+        sizes = [n + fo for n, (_, fo) in zip(sizes, pairs)]
+        flat = jr.uniform(key, (sum(sizes),), dtype, minval=-1.0, maxval=1.0)
+    arrays, start = [], 0
+    for (fan_in, fan_out), size in zip(pairs, sizes):
+        chunk = flat[start : start + size]
+        start += size
+        if init == "glorot_normal":
+            weight = chunk.reshape(fan_out, fan_in) * (2.0 / (fan_in + fan_out)) ** 0.5
+            bias = jnp.zeros((fan_out,), dtype)
+        else:
+            chunk = chunk / fan_in**0.5
+            weight, bias = chunk[: fan_out * fan_in].reshape(fan_out, fan_in), chunk[fan_out * fan_in :]
+        arrays.append((weight, bias))
+    return arrays
 
 
 def mlp(
@@ -137,13 +158,11 @@ def mlp(
     final_activation = resolve_activation(final_activation, "final_activation")
 
     dims = (in_features, *widths, output_dim)
-    keys = jr.split(key, 2 * len(dims))
+    dtype = jax.dtypes.canonicalize_dtype(jnp.float64 if dtype is None else dtype)
     linears = []
-    for i, (fan_in, fan_out) in enumerate(zip(dims[:-1], dims[1:])):
-        linear = eqx.nn.Linear(fan_in, fan_out, dtype=dtype, key=keys[2 * i])
-        if init == "glorot_normal":
-            linear = _glorot_normal(linear, keys[2 * i + 1])
-        linears.append(linear)
+    for (fan_in, fan_out), (weight, bias) in zip(zip(dims[:-1], dims[1:]), _init_arrays(key, dims, init, dtype)):
+        shell = eqx.filter_eval_shape(eqx.nn.Linear, fan_in, fan_out, dtype=dtype, key=key)  # structure only
+        linears.append(eqx.tree_at(lambda l: (l.weight, l.bias), shell, (weight, bias)))
     return MLP(
         layers=tuple(linears[:-1]),
         output_layer=linears[-1],

@@ -14,7 +14,7 @@ import optax
 from ..backends import OptaxBackend
 from ..compile.loss import CompiledLoss
 from ..compile.program import Program, point_key
-from ..errors import ConfigurationError, NonFiniteLossError
+from ..errors import ConfigurationError, NonFiniteLossError, ShapeError
 from ..trace import Node
 from ..trace.ops import as_node
 from .history import History
@@ -133,26 +133,28 @@ class Core:
             self._runners[sig] = make_chunk_runner(loss, backends, resamplers, resample_every)
         run = self._runners[sig]
         data = program.data(self.noise_key)
-        carry = Carry(params, states, params, jnp.asarray(False), data, jnp.asarray(self.epoch, jnp.int32),
-                      jax.random.fold_in(self.key, 1))
+        carry = Carry(params, states, data, jnp.asarray(self.epoch, jnp.int32), jax.random.fold_in(self.key, 1))
         bar = Progress(epochs, progress_enabled(progress))
         t_start = time.perf_counter()
         steady_steps, steady_time = 0, 0.0
         done = 0
+        previous = None  # (carry, length) at the start of the previous chunk, for NaN recovery
         try:
             while done < epochs:
                 length = min(print_rate, epochs - done)
                 t0 = time.perf_counter()
+                start = carry
                 carry, (totals, terms) = run(carry, frozen, length)
-                totals, terms, failed = jax.device_get((totals, terms, carry.failed))
+                totals, terms = jax.device_get((totals, terms))
                 dt = time.perf_counter() - t0
                 if done > 0:
                     steady_steps, steady_time = steady_steps + length, steady_time + dt
                 ep = np.arange(self.epoch + done, self.epoch + done + length)
-                if failed:
-                    self._fail(carry, totals, terms, ep, backends)
+                if not np.all(np.isfinite(totals)):
+                    self._fail(run, frozen, start, previous, totals, terms, ep, backends)
                 self.history.append(ep, totals, terms)
                 done += length
+                previous = (start, length)
                 bar.update(length, self.history.last())
         finally:
             bar.close()
@@ -165,11 +167,20 @@ class Core:
             self._opt_states[k] = (self.handles[k].version, b.transform, carry.states[k])
         return self.history
 
-    def _fail(self, carry, totals, terms, epochs, backends):
+    def _fail(self, run, frozen, start, previous, totals, terms, epochs, backends):
+        """Record up to the first non-finite step, restore the last finite values, raise."""
         bad = int(np.argmax(~np.isfinite(totals)))
         self.history.append(epochs[: bad + 1], totals[: bad + 1], terms[: bad + 1])
-        for k in backends:
-            self.handles[k].set_trainable(carry.last_finite[k])
+        # the values at step `bad` gave the non-finite loss; those of step `bad - 1` were the last finite ones
+        if bad >= 1:
+            restored = run(start, frozen, bad - 1)[0] if bad > 1 else start
+        elif previous is not None:
+            restored = run(previous[0], frozen, previous[1] - 1)[0] if previous[1] > 1 else previous[0]
+        else:
+            restored = None  # the very first values already fail: keep them as the user gave them
+        if restored is not None:
+            for k in backends:
+                self.handles[k].set_trainable(restored.params[k])
         names = [n for n, v in zip(self.loss.names, terms[bad]) if not np.isfinite(v)] or ["total (weights)"]
         self.epoch = int(epochs[bad])
         raise NonFiniteLossError(
@@ -200,7 +211,16 @@ class Core:
             self._evaluators[prog_key] = (program, jax.jit(lambda p, d: program.evaluate(p, d, statics)))
         program, fn = self._evaluators[prog_key]
         params = {k: h.get_trainable() for k, h in program.handles.items()}
-        out = fn(params, program.data(self.noise_key, domain))
+        data = program.data(self.noise_key, domain)
+        try:
+            out = fn(params, data)
+        except (TypeError, ValueError) as err:
+            if domain is None:
+                raise
+            raise ShapeError(
+                f"cannot evaluate on domain {getattr(domain, 'name', domain)!r}: {err}. Array constants with one row "
+                "per point (data) only fit the point set they were built for; evaluate expressions without them."
+            ) from None
         return out[0] if len(out) == 1 else out
 
 

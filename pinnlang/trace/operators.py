@@ -59,4 +59,3 @@ Node.mse = property(lambda self: Reduction("mse", self), doc="Mean of squares ov
 Node.mean = property(lambda self: Reduction("mean", self), doc="Mean over all entries (scalar).")
 Node.sum = property(lambda self: Reduction("sum", self), doc="Sum over all entries (scalar).")
 Node.norm = property(lambda self: Reduction("norm", self), doc="Euclidean norm of all entries (scalar).")
-Node.T = property(lambda self: self)

@@ -53,11 +53,21 @@ def test_fourier_B_is_not_trainable_and_is_fixed(key):
     params = eqx.filter(net, eqx.is_inexact_array)
     assert sum(p.size for p in jax.tree_util.tree_leaves(params)) == (16 * 4 + 4) + (4 + 1)
     opt = optax.adam(1e-1)
-    state = opt.init(params)
-    grads = eqx.filter_grad(lambda n: jnp.sum(n(jnp.array([0.2, 0.3])) ** 2))(net)
-    updates, _ = opt.update(grads, state)
-    new = eqx.apply_updates(net, updates)
+
+    @eqx.filter_jit
+    def step(net, state):
+        grads = eqx.filter_grad(lambda n: jnp.sum(n(jnp.array([0.2, 0.3])) ** 2))(net)
+        updates, state = opt.update(grads, state)
+        return eqx.apply_updates(net, updates)
+
+    new = step(net, opt.init(params))
     assert np.array_equal(new.layers[0].B, ff.B)
+    assert not np.array_equal(new.layers[1].output_layer.weight, net.layers[1].output_layer.weight)
+
+
+def test_fourier_needs_a_concrete_key(key):
+    with pytest.raises(ConfigurationError, match="outside jax.jit"):
+        eqx.filter_vmap(lambda k: pl.nn.FourierFeatures(2, 4, key=k))(jax.random.split(key, 3))
 
 
 def test_fourier_same_key_same_structure(key):
@@ -72,15 +82,13 @@ def test_fourier_same_key_same_structure(key):
 def test_fourier_jit_vmap_jvp(key):
     ff = pl.nn.FourierFeatures(2, 6, sigma=0.5, key=key)
     xs = jax.random.uniform(jax.random.PRNGKey(3), (9, 2))
-    out = jax.jit(jax.vmap(ff))(xs)
-    assert out.shape == (9, 12)
-    np.testing.assert_allclose(out[4], ff(xs[4]), rtol=1e-5, atol=1e-6)
-    # analytic derivative along v: d/dx cos(2π Bx) = -2π sin(2π Bx) (B v), d sin = 2π cos (B v)
-    x, v = xs[0], jnp.array([0.3, -1.0])
-    _, tangent = jax.jit(lambda x, v: jax.jvp(ff, (x,), (v,)))(x, v)
-    B = jnp.asarray(ff.B)
-    z, bv = 2 * jnp.pi * B @ x, 2 * jnp.pi * B @ v
-    np.testing.assert_allclose(tangent, jnp.concatenate([-jnp.sin(z) * bv, jnp.cos(z) * bv]), rtol=1e-4, atol=1e-5)
+    v = jnp.array([0.3, -1.0])
+    out, tangent = jax.jit(lambda xs: (jax.vmap(ff)(xs), jax.jvp(ff, (xs[0],), (v,))[1]))(xs)
+    # numpy references: the formula, and d cos(2π Bx) = -2π sin(2π Bx) (B v), d sin = 2π cos (B v)
+    B, x = ff.B.astype(np.float64), np.asarray(xs, np.float64)
+    z, bv = 2 * np.pi * x @ B.T, 2 * np.pi * B @ np.asarray(v, np.float64)
+    np.testing.assert_allclose(out, np.concatenate([np.cos(z), np.sin(z)], axis=1), atol=2e-5)
+    np.testing.assert_allclose(tangent, np.concatenate([-np.sin(z[0]) * bv, np.cos(z[0]) * bv]), atol=1e-4)
     with pytest.raises(ShapeError, match=r"FourierFeatures expects an input of shape \(2,\)"):
         ff(jnp.ones(3))
 
@@ -91,10 +99,14 @@ def test_fourier_then_mlp_in_sequential(key):
     head = pl.nn.mlp(emb.out_features, output_dim=3, hidden_dims=16, key=k2)
     net = eqx.nn.Sequential([emb, head])
     xs = jax.random.normal(k1, (5, 2))
-    out = jax.jit(jax.vmap(net))(xs)
+
+    @jax.jit
+    def run(xs):
+        return jax.vmap(net)(xs), jax.vmap(lambda x: head(emb(x)))(xs), jax.hessian(lambda x: net(x)[0])(xs[0])
+
+    out, composed, hess = run(xs)
     assert out.shape == (5, 3)
-    np.testing.assert_allclose(out[1], head(emb(xs[1])), rtol=1e-5, atol=1e-6)
-    hess = jax.hessian(lambda x: net(x)[0])(xs[0])
+    np.testing.assert_allclose(out, composed, rtol=1e-6)
     assert hess.shape == (2, 2) and np.all(np.isfinite(hess))
 
 
@@ -111,27 +123,28 @@ def test_periodic_layout_and_values():
 def test_periodic_is_exactly_periodic():
     with jax.enable_x64(True):
         pe = pl.nn.PeriodicEmbedding([1.0, 2.5, None])
-        xs = jax.random.uniform(jax.random.PRNGKey(0), (50, 3), jnp.float64, -3.0, 3.0)
-        f = jax.vmap(pe)
-        base = f(xs)
-        for shift in ([1.0, 0.0, 0.0], [0.0, 2.5, 0.0], [-3.0, 5.0, 0.0]):
-            np.testing.assert_allclose(f(xs + jnp.array(shift)), base, atol=1e-6)
-        assert not np.allclose(f(xs + jnp.array([0.0, 0.0, 1.0])), base)  # the None dimension is not
+        xs = np.random.default_rng(0).uniform(-3.0, 3.0, (50, 3))
+        shifts = np.array([[0.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 2.5, 0.0], [-3.0, 5.0, 0.0], [0.0, 0.0, 1.0]])
+        out = np.asarray(jax.jit(jax.vmap(jax.vmap(pe)))(xs[None] + shifts[:, None]))
+        for shifted in out[1:4]:
+            np.testing.assert_allclose(shifted, out[0], atol=1e-6)
+        assert not np.allclose(out[4], out[0])  # the None dimension is not periodic
     # float32 too: a network after the embedding repeats across periods
     net = eqx.nn.Sequential([pl.nn.PeriodicEmbedding([2.0]), pl.nn.mlp(2, hidden_dims=8, key=jax.random.PRNGKey(1))])
     xs = jnp.linspace(-1.0, 1.0, 33)[:, None]
-    np.testing.assert_allclose(jax.vmap(net)(xs + 2.0), jax.vmap(net)(xs), atol=1e-5)
+    a, b = jax.jit(lambda xs: (jax.vmap(net)(xs + 2.0), jax.vmap(net)(xs)))(xs)
+    np.testing.assert_allclose(a, b, atol=1e-5)
 
 
 def test_periodic_derivatives_are_analytic():
     pe = pl.nn.PeriodicEmbedding([3.0, None])
-    x = jnp.array([2.9, 0.4])  # near a period boundary: the reduction must not disturb derivatives
-    jac = jax.jit(jax.jacfwd(pe))(x)
-    w = 2 * jnp.pi / 3.0
+    # near and across a period boundary: the reduction must not disturb derivatives
+    jac, d2 = jax.jit(lambda: (jax.jacfwd(pe)(jnp.array([2.9, 0.4])),
+                               jax.hessian(lambda z: pe(z)[1])(jnp.array([3.1, 0.0]))))()
+    w = 2 * np.pi / 3.0
     expected = np.array([[-w * np.sin(w * 2.9), 0.0], [w * np.cos(w * 2.9), 0.0], [0.0, 1.0]])
     np.testing.assert_allclose(jac, expected, rtol=1e-4, atol=1e-5)
-    d2 = jax.hessian(lambda z: pe(z)[1])(jnp.array([3.1, 0.0]))  # sin(w x)'' = -w² sin(w x)
-    np.testing.assert_allclose(d2[0, 0], -(w**2) * np.sin(w * 3.1), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(d2[0, 0], -(w**2) * np.sin(w * 3.1), rtol=1e-4, atol=1e-5)  # (sin wx)'' = -w² sin wx
 
 
 def test_periodic_errors():

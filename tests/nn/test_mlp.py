@@ -83,6 +83,13 @@ def test_same_key_same_network(key):
     assert not np.array_equal(a.layers[0].weight, c.layers[0].weight)
 
 
+def test_ensemble_by_filter_vmap_over_keys(key):
+    ens = eqx.filter_vmap(lambda k: pl.nn.mlp(2, hidden_dims=4, key=k))(jax.random.split(key, 3))
+    assert ens.output_layer.weight.shape == (3, 1, 4)
+    assert not np.array_equal(ens.layers[0].weight[0], ens.layers[0].weight[1])
+    assert eqx.filter_vmap(lambda m: m(jnp.ones(2)))(ens).shape == (3, 1)
+
+
 def test_trainable_filter_is_exactly_weights_and_biases(key):
     m = pl.nn.mlp(2, hidden_dims=8, num_layers=2, activation="tanh", final_activation="softplus", key=key)
     leaves = jax.tree_util.tree_leaves(m)
@@ -109,20 +116,24 @@ def test_output_layer_mask_recipe(key):
 def test_jit_vmap_jvp_grad(key):
     m = pl.nn.mlp(2, output_dim=1, hidden_dims=8, num_layers=2, key=key)
     xs = jax.random.normal(jax.random.PRNGKey(5), (7, 2))
-    batched = jax.jit(jax.vmap(m))(xs)
+    v, eps = jnp.array([1.0, 0.0]), 1e-2
+
+    @eqx.filter_jit
+    def run(m, xs):
+        batched = jax.vmap(m)(xs)
+        single = m(xs[3])
+        tangent = jax.jvp(m, (xs[0],), (v,))[1]
+        fd = (m(xs[0] + eps * v) - m(xs[0] - eps * v)) / (2 * eps)
+        hess = jax.hessian(lambda z: m(z)[0])(xs[0])  # second derivatives, as the derivative towers do
+        grads = eqx.filter_grad(lambda mm: jnp.sum(jax.vmap(mm)(xs)))(m)
+        return batched, single, tangent, fd, hess, grads
+
+    batched, single, tangent, fd, hess, grads = run(m, xs)
     assert batched.shape == (7, 1)
-    np.testing.assert_allclose(batched[3], m(xs[3]), rtol=1e-5, atol=1e-6)
-    # jvp against a central finite difference (float32: loose tolerance)
-    x, v = xs[0], jnp.array([1.0, 0.0])
-    _, tangent = jax.jvp(m, (x,), (v,))
-    eps = 1e-2
-    fd = (m(x + eps * v) - m(x - eps * v)) / (2 * eps)
-    np.testing.assert_allclose(tangent, fd, rtol=1e-2, atol=1e-4)
-    # second derivative through jit, as the derivative towers do
-    d2 = jax.jit(jax.hessian(lambda z: m(z)[0]))(x)
-    assert d2.shape == (2, 2) and np.all(np.isfinite(d2))
-    g = eqx.filter_grad(lambda mm: jnp.sum(jax.vmap(mm)(xs)))(m)
-    assert g.output_layer.bias.shape == (1,)
+    np.testing.assert_allclose(batched[3], single, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(tangent, fd, rtol=1e-2, atol=1e-4)  # central difference, float32
+    assert hess.shape == (2, 2) and np.all(np.isfinite(hess))
+    assert grads.output_layer.bias.shape == (1,) and float(grads.output_layer.bias[0]) == 7.0
 
 
 def test_input_width_error(key):

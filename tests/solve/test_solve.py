@@ -151,3 +151,12 @@ def test_parameter_vector_and_indexing():
     got = pl.core([v.mse]).eval([v[1], v[:, 2]])
     np.testing.assert_allclose(got[0], 2.0 * dom.context["interior"], rtol=1e-6)
     np.testing.assert_allclose(got[1], 3.0 * dom.context["interior"], rtol=1e-6)
+
+
+def test_eval_of_per_point_data_on_another_domain_is_a_clear_error():
+    dom, x, net = small_problem()
+    data = pl.np.array(np.ones((19, 1), np.float32))
+    crux = pl.core([(net(x) - data).mse])
+    fine = pl.domain.line(x_range=(-1.0, 1.0), mesh_size=0.01)
+    with pytest.raises(pl.errors.ShapeError, match="one row per point"):
+        crux.eval([net(x) - data], domain=fine)

@@ -111,3 +111,13 @@ def test_all_frozen(setup):
     net.freeze()
     with pytest.raises(ConfigurationError, match="frozen"):
         pl.core([net(xb).mse]).solve(10)
+
+
+@pytest.mark.parametrize("print_rate", [1, 3])
+def test_nan_at_a_chunk_boundary_restores_the_previous_chunk(print_rate):
+    a = pl.np.parameter((1,), name="a", init=1.0)
+    crux = pl.core([pl.np.log(a).sum])
+    a.optimizer(optax.sgd(0.25))  # a: 1, .75, .4167, -.18 (nan at epoch 3)
+    with pytest.raises(NonFiniteLossError, match=r"epoch 3\b"):
+        crux.solve(10, print_rate=print_rate)
+    np.testing.assert_allclose(np.asarray(a.value), [1.0 - 0.25 - 0.25 / 0.75], rtol=1e-6)
