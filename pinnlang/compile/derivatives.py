@@ -74,3 +74,47 @@ def tower(fn: Callable[[jax.Array], jax.Array], x: jax.Array, dims: tuple[int, .
         return step
 
     return build(len(dims))(x)
+
+
+def _multiset_minus(big: tuple, small: tuple) -> list:
+    rest = list(big)
+    for d in small:
+        if d in rest:
+            rest.remove(d)
+    return rest
+
+
+def shared_prefix_plan(maximal: list[tuple[int, ...]]):
+    """A prefix ``P`` and directions ``D`` with every ``α`` in ``maximal`` inside ``P + (d,)``, or ``None``.
+
+    When it exists, one ``jax.linearize`` of the prefix tower serves every direction
+    (e.g. Burgers: ``u_xx`` and ``u_t`` from the x-tower linearised along ``x`` and ``t``).
+    """
+    if len(maximal) < 2:
+        return None
+    longest = max(maximal, key=len)
+    prefix = longest[:-1]
+    directions = []
+    for a in maximal:
+        extra = _multiset_minus(a, prefix)  # never empty: a maximal index is not inside `longest`
+        if len(extra) > 1:
+            return None
+        d = extra[0]
+        if d not in directions:
+            directions.append(d)
+    return prefix, tuple(directions)
+
+
+def linearized_tower(fn: Callable[[jax.Array], jax.Array], x: jax.Array, prefix: tuple[int, ...],
+                     directions: tuple[int, ...]) -> dict:
+    """Derivatives along sub-multi-indices of ``prefix + (d,)`` for every ``d`` in ``directions``.
+
+    The prefix tower is linearised once (its forward pass shared) and the linear map is
+    applied to each direction.
+    """
+    primal, lin = jax.linearize(lambda y: tower(fn, y, prefix), x)
+    out = dict(primal)
+    for d in directions:
+        for s, v in lin(_direction(x, d)).items():
+            out.setdefault(tuple(sorted(s + (d,))), v)
+    return out

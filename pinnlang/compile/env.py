@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .derivatives import maximal_multi_indices, tower
+from .derivatives import linearized_tower, maximal_multi_indices, shared_prefix_plan, tower
 
 
 class LoweringEnv:
@@ -55,8 +55,11 @@ class LoweringEnv:
             )
             return sub.value(base)
 
-        for alpha in maximal_multi_indices(requested | {node.dims}):
-            for s, v in tower(fn, x, alpha).items():
+        maximal = maximal_multi_indices(requested | {node.dims})
+        plan = shared_prefix_plan(maximal)
+        results = [linearized_tower(fn, x, *plan)] if plan else [tower(fn, x, a) for a in maximal]
+        for values in results:
+            for s, v in values.items():
                 key = base.key if not s else ("Derivative", s, (base.key,))
                 self.memo.setdefault(key, v)
         return self.memo[node.key]

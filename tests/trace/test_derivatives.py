@@ -101,3 +101,21 @@ def test_derivative_of_vector_component_and_time():
     P = dom.context["interior"]
     np.testing.assert_allclose(np.asarray(got_t)[:, 0], 3 * P[:, 0] ** 2 * P[:, 1] ** 2, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(np.asarray(got_tt)[:, 0], 6 * P[:, 0] ** 2 * P[:, 1], rtol=1e-5, atol=1e-6)
+
+
+def test_shared_prefix_tower_for_mixed_directions():
+    """u_t with u_x, u_xx (Burgers pattern) come from one linearised x-tower; values stay exact."""
+    from pinnlang.compile.derivatives import shared_prefix_plan
+
+    assert shared_prefix_plan([(0, 0), (1,)]) == ((0,), (0, 1))
+    assert shared_prefix_plan([(0, 0), (1, 1)]) is None
+    dom = square()
+    x, t, _ = dom.variable("pts")
+    f = pl.np.sin(2 * x) * pl.np.exp(t) + x**2 * t
+    outs = pl.core([(f * 0).mse]).eval([pl.diff(f, t), pl.diff(f, x), pl.diff(f, x, 2), f])
+    P = dom.context["pts"].astype(np.float64)
+    X, T = P[:, 0], P[:, 1]
+    wants = [np.sin(2 * X) * np.exp(T) + X**2, 2 * np.cos(2 * X) * np.exp(T) + 2 * X * T,
+             -4 * np.sin(2 * X) * np.exp(T) + 2 * T, np.sin(2 * X) * np.exp(T) + X**2 * T]
+    for got, want in zip(outs, wants):
+        np.testing.assert_allclose(np.asarray(got)[:, 0], want, rtol=1e-5, atol=1e-5)
