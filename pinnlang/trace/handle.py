@@ -35,6 +35,7 @@ class Trainable:
         self.key_name = f"{self.name}#{self.uid}"  # unique key in the trainable pytree
         self.frozen = False
         self.transform = None  # an optax GradientTransformation, None = default adam(1e-3)
+        self.sampler = None  # a SamplingConfig after .bayesian(...)
         self.version = 0  # bumps on every configuration change
         self.posterior_samples = None
         self.posterior_diagnostics = None
@@ -65,12 +66,40 @@ class Trainable:
             )
         self.transform = transform
         self.frozen = False
+        if self.sampler is not None:
+            log.info("%s: .optimizer(...) replaces the earlier .bayesian(...) configuration", self.name)
+            self.sampler = None
+        self._touch()
+        return self
+
+    def bayesian(self, kernel_factory, **kwargs):
+        """Sample this handle's values with a blackjax MCMC kernel instead of optimising them.
+
+        Args:
+            kernel_factory: ``blackjax.nuts``, ``hmc``, ``mala``, ``rmh``, ``sgld``, ``sghmc`` or any
+                ``(logdensity_fn, **kw) -> SamplingAlgorithm``.
+            **kwargs: ``prior``, ``warmup``, ``keep``, ``thin``, ``num_chains``, ``chain_method``,
+                ``init_jitter``, ``adapt``, ``likelihood_scale``, ``batch_size`` and kernel arguments
+                such as ``step_size`` (see ``docs/guide/bayesian.md``).
+
+        Returns:
+            self.
+        """
+        from .sampling_config import make_config
+
+        if self.frozen:
+            raise ConfigurationError(
+                f"{self.name} is frozen; .bayesian() would sample values that must stay fixed. Call "
+                f"{self.name}.unfreeze() first, or put .bayesian() on another model or parameter."
+            )
+        self.sampler = make_config(self.name, kernel_factory, **kwargs)
         self._touch()
         return self
 
     def freeze(self):
         """Keep the current values fixed in later solves (no optimiser, no sampler)."""
         self.frozen = True
+        self.sampler = None
         self._touch()
         return self
 
@@ -116,6 +145,10 @@ class Trainable:
             raise ConfigurationError(
                 f"{self.name}.initialize: leaf shapes {shapes_new} do not match the current {shapes_cur}"
             )
-        self.set_trainable(new)
+        self.set_trainable(self.from_user(new))
         self._touch()
         return self
+
+    def from_user(self, value):
+        """The trainable pytree for values given by the user (parameters undo their constraint)."""
+        return value

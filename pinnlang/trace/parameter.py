@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from ..errors import ConfigurationError
+from .constraints import IDENTITY, as_bijector
 from .handle import Trainable
 from .node import Node
 
@@ -24,13 +24,20 @@ class Parameter(Node, Trainable):
         init: a number, an array of ``shape``, or a callable ``(key, shape, dtype) -> array``.
             Without ``init``: standard normal when ``key`` is given, else zeros.
         dtype: defaults to float32 (float64 when ``jax_enable_x64`` is on).
+        constraint: ``None``, ``"positive"`` (softplus of an unconstrained raw value) or ``(lo, hi)``.
+            Optimisers and samplers update the raw value; samplers add the log-Jacobian.
     """
 
-    def __init__(self, shape=(1,), *, key=None, name=None, init=None, dtype=None):
+    def __init__(self, shape=(1,), *, key=None, name=None, init=None, dtype=None, constraint=None):
         shape = (shape,) if isinstance(shape, int) else tuple(int(s) for s in shape)
         dtype = dtype or (jnp.float64 if jax.config.jax_enable_x64 else jnp.float32)
+        self.bijector = as_bijector(constraint)
         if init is None:
-            value = jax.random.normal(key, shape, dtype) if key is not None else jnp.zeros(shape, dtype)
+            if self.bijector is IDENTITY:
+                value = jax.random.normal(key, shape, dtype) if key is not None else jnp.zeros(shape, dtype)
+            else:  # start at raw N(0,1) (or 0): inside the support
+                raw = jax.random.normal(key, shape, dtype) if key is not None else jnp.zeros(shape, dtype)
+                value = self.bijector.forward(raw)
         elif callable(init):
             value = jnp.asarray(init(key if key is not None else jax.random.PRNGKey(0), shape, dtype), dtype)
         else:
@@ -38,26 +45,43 @@ class Parameter(Node, Trainable):
         if value.shape != shape:
             raise ConfigurationError(f"parameter init gave shape {value.shape}, expected {shape}")
         self._init_handle(name, "param")
-        self.value = value
         self.points = None
         self.aval = jax.ShapeDtypeStruct(shape, dtype)
+        self.raw = self._to_raw(value)
 
     def static(self):
         return self.uid
 
     def lower(self, env, args):
-        return env.params[self.key_name]
+        return self.bijector.forward(env.params[self.key_name])
+
+    def _to_raw(self, value):
+        value = jnp.asarray(value, self.aval.dtype).reshape(self.aval.shape)
+        raw = self.bijector.inverse(value)
+        if not bool(jnp.all(jnp.isfinite(raw))):
+            raise ConfigurationError(f"parameter {self.name!r}: initial value {value} is outside its constraint "
+                                     f"{self.bijector.name}")
+        return raw
+
+    @property
+    def value(self):
+        """The current (constrained) value, shape ``shape``."""
+        return self.bijector.forward(self.raw)
 
     def get_trainable(self):
-        return self.value
+        return self.raw
 
     def set_trainable(self, value):
-        self.value = jnp.asarray(value, self.aval.dtype).reshape(self.aval.shape)
+        self.raw = jnp.asarray(value, self.aval.dtype).reshape(self.aval.shape)
+
+    def from_user(self, value):
+        """Raw value for a user-supplied (constrained) value (``initialize``)."""
+        return self._to_raw(value)
 
     def __repr__(self) -> str:
         return f"<Parameter {self.name} {self.shape} = {np.asarray(self.value)}>"
 
 
-def parameter(shape=(1,), *, key=None, name=None, init=None, dtype=None) -> Parameter:
+def parameter(shape=(1,), *, key=None, name=None, init=None, dtype=None, constraint=None) -> Parameter:
     """A trainable unknown of ``shape`` (see :class:`Parameter`)."""
-    return Parameter(shape, key=key, name=name, init=init, dtype=dtype)
+    return Parameter(shape, key=key, name=name, init=init, dtype=dtype, constraint=constraint)

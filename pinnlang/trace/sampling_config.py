@@ -1,0 +1,147 @@
+"""``.bayesian(...)``: the sampling configuration a handle records as plain data.
+
+Nothing here runs a sampler; ``pinnlang.solve`` reads the configuration at solve start.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from ..errors import ConfigurationError
+
+log = logging.getLogger("pinnlang")
+
+FULL = "full"  # first parameter `logdensity_fn`: blackjax.nuts, hmc, mala, rmh, user factories
+STOCHASTIC = "stochastic-gradient"  # first parameter `grad_estimator`: blackjax.sgld, sghmc
+STEP_ARGS = ("step_size", "temperature")  # SG-MCMC arguments of step(), not of the factory
+DIAGNOSTIC_FIELDS = ("is_divergent", "acceptance_rate", "energy")
+
+
+def factory_signature(factory: Callable) -> inspect.Signature:
+    """The signature of a kernel factory (blackjax's API objects expose ``differentiable``)."""
+    target = getattr(factory, "differentiable", factory)
+    try:
+        return inspect.signature(target)
+    except (TypeError, ValueError):
+        raise ConfigurationError(f"cannot inspect the kernel factory {factory!r}; pass a blackjax kernel such as "
+                                 "blackjax.nuts or a function (logdensity_fn, **kw) -> SamplingAlgorithm") from None
+
+
+def kernel_name(factory: Callable) -> str:
+    target = getattr(factory, "differentiable", factory)
+    mod = getattr(target, "__module__", "") or ""
+    if mod.startswith("blackjax."):
+        return mod.split(".")[-1]
+    return getattr(target, "__name__", type(factory).__name__)
+
+
+def family_of(factory: Callable) -> str:
+    """``"full"`` or ``"stochastic-gradient"`` from the factory's first parameter name."""
+    params = list(factory_signature(factory).parameters)
+    first = params[0] if params else None
+    if first == "logdensity_fn":
+        return FULL
+    if first == "grad_estimator":
+        return STOCHASTIC
+    raise ConfigurationError(
+        f"unknown kernel family for {kernel_name(factory)!r}: its first parameter is {first!r}. A kernel factory's "
+        "first parameter must be `logdensity_fn` (full-data MCMC: blackjax.nuts, hmc, mala, rmh, your own "
+        "(logdensity_fn, **kw) -> SamplingAlgorithm) or `grad_estimator` (blackjax.sgld, sghmc)."
+    )
+
+
+def is_hmc_family(factory: Callable) -> bool:
+    """Kernels tunable by window adaptation (they take an ``inverse_mass_matrix``)."""
+    return "inverse_mass_matrix" in factory_signature(factory).parameters
+
+
+def _positive_int(name, value, allow_zero=False):
+    ok = isinstance(value, int) and not isinstance(value, bool) and (value >= 0 if allow_zero else value > 0)
+    if not ok:
+        need = "a non-negative" if allow_zero else "a positive"
+        raise ConfigurationError(f".bayesian({name}=...) needs {need} integer, got {value!r}")
+    return value
+
+
+@dataclass
+class SamplingConfig:
+    """A handle's sampler configuration (see ``Trainable.bayesian``)."""
+
+    factory: Callable
+    family: str
+    name: str
+    prior: Any
+    warmup: int
+    keep: int
+    thin: int
+    num_chains: int
+    chain_method: str
+    init_jitter: float
+    adapt: bool
+    likelihood_scale: float
+    batch_size: int | None
+    kernel_kwargs: dict = field(default_factory=dict)
+
+    @property
+    def adapts(self) -> bool:
+        """Window adaptation runs (HMC-family kernel, adapt=True, warmup > 0)."""
+        return self.family == FULL and self.adapt and self.warmup > 0 and is_hmc_family(self.factory)
+
+    @property
+    def diagnostics(self) -> tuple[str, ...]:
+        """Info fields captured per step (none for SG-MCMC kernels: they return only a position)."""
+        if self.family == STOCHASTIC:
+            return ()
+        name = self.name
+        if name in ("nuts", "hmc"):
+            return DIAGNOSTIC_FIELDS
+        if name in ("mala", "rmh", "random_walk"):
+            return ("acceptance_rate",)
+        return DIAGNOSTIC_FIELDS  # user kernels: whichever of these their info carries
+
+
+def make_config(handle_name: str, factory, *, prior=None, warmup=500, keep=1000, thin=1, num_chains=1,
+                chain_method="vectorized", init_jitter=0.0, adapt=True, likelihood_scale=1.0, batch_size=None,
+                **kernel_kwargs) -> SamplingConfig:
+    """Validate ``.bayesian(...)`` arguments into a :class:`SamplingConfig` (errors name the fix)."""
+    if not callable(factory):
+        raise ConfigurationError(f"{handle_name}.bayesian needs a kernel factory such as blackjax.nuts, got {factory!r}")
+    family = family_of(factory)
+    _positive_int("warmup", warmup, allow_zero=True)
+    _positive_int("keep", keep)
+    _positive_int("thin", thin)
+    _positive_int("num_chains", num_chains)
+    if chain_method not in ("vectorized", "sequential"):
+        raise ConfigurationError(f"chain_method must be 'vectorized' or 'sequential', got {chain_method!r}")
+    if not (isinstance(init_jitter, (int, float)) and init_jitter >= 0):
+        raise ConfigurationError(f"init_jitter must be a non-negative number, got {init_jitter!r}")
+    if not (isinstance(likelihood_scale, (int, float)) and likelihood_scale > 0):
+        raise ConfigurationError(f"likelihood_scale must be a positive number, got {likelihood_scale!r}")
+    if batch_size is not None:
+        _positive_int("batch_size", batch_size)
+        if family != STOCHASTIC:
+            raise ConfigurationError(
+                "batch_size (minibatching) is for stochastic-gradient kernels (blackjax.sgld, sghmc); full-data "
+                "kernels such as NUTS need the exact log-density. Drop batch_size or use blackjax.sgld."
+            )
+    if prior is not None and not callable(prior):
+        raise ConfigurationError(f"prior must be a callable pytree -> log-density, got {type(prior).__name__}")
+    name = kernel_name(factory)
+    cfg = SamplingConfig(factory, family, name, prior, warmup, keep, thin, num_chains, chain_method,
+                         float(init_jitter), bool(adapt), float(likelihood_scale), batch_size, dict(kernel_kwargs))
+    has_proposal = "proposal_generator" in kernel_kwargs
+    if "step_size" not in kernel_kwargs and not cfg.adapts and not has_proposal:
+        why = ("window adaptation is off (adapt=False)" if is_hmc_family(factory) and not adapt else
+               "warmup=0 leaves no adaptation phase" if is_hmc_family(factory) else
+               f"{name} has no adaptation")
+        raise ConfigurationError(
+            f"{handle_name}.bayesian({name}) needs step_size=...: {why}. Pass step_size (e.g. step_size=1e-3), or "
+            "use an HMC-family kernel (blackjax.nuts, blackjax.hmc) with adapt=True and warmup > 0."
+        )
+    diag = ", ".join(cfg.diagnostics) if cfg.diagnostics else "none (kernel API has no info object)"
+    log.info("Model %r: Bayesian sampling via %r (kind=%s, warmup=%d, keep=%d, thin=%d, chains=%d, adapt=%s, "
+             "diagnostics=%s)", handle_name, name, family, warmup, keep, thin, num_chains, cfg.adapts, diag)
+    return cfg
