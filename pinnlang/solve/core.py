@@ -19,6 +19,7 @@ from ..trace import Node
 from ..trace.ops import as_node
 from .history import History
 from .loop import Carry, make_chunk_runner
+from .sampling import build_backends, common_schedule, make_targets, start_chains, store_posterior
 from .progress import Progress, progress_enabled
 
 log = logging.getLogger("pinnlang")
@@ -58,15 +59,19 @@ class Core:
         return self.loss.program.handles
 
     # -- solve -----------------------------------------------------------------------------
-    def _backends(self) -> dict:
-        out = {}
+    def _plan(self):
+        """Split handles into optax-updated, sampled and frozen ones."""
+        optax_backends, bayesian = {}, []
         for k, h in self.handles.items():
             if h.frozen:
                 continue
+            if h.sampler is not None:
+                bayesian.append(k)
+                continue
             if h.transform is None and k not in self._default_transforms:
                 self._default_transforms[k] = optax.adam(DEFAULT_LEARNING_RATE)
-            out[k] = OptaxBackend(h.transform if h.transform is not None else self._default_transforms[k])
-        return out
+            optax_backends[k] = OptaxBackend(h.transform if h.transform is not None else self._default_transforms[k])
+        return optax_backends, sorted(bayesian)
 
     def _resamplers(self, resample_every):
         if not resample_every:
@@ -85,10 +90,15 @@ class Core:
 
     def solve(self, epochs: int, print_rate: int | None = None, *, resample_every: int | None = None,
               progress: bool | None = None) -> History:
-        """Train (and later: sample) every handle for ``epochs`` steps.
+        """Train and sample every handle for ``epochs`` steps.
 
-        The steps run inside ``jax.lax.scan`` chunks of ``print_rate`` steps (one dispatch and
-        one host transfer per chunk). Calling ``solve`` again continues from where it stopped.
+        Optimised handles take one optax step per epoch; Bayesian handles (``.bayesian(...)``) one
+        kernel transition per epoch and chain. With Bayesian handles the epochs are
+        ``warmup`` (window adaptation for HMC-family kernels with ``adapt=True``, else discarded
+        steps) followed by sampling, one kept sample every ``thin`` epochs; the last ``keep``
+        samples are stored in ``handle.posterior_samples``. The steps run inside ``jax.lax.scan``
+        chunks of ``print_rate`` steps (one dispatch and one host transfer per chunk). Calling
+        ``solve`` again continues from where it stopped (chains continue without a new warmup).
 
         Args:
             epochs: number of steps (> 0).
@@ -110,76 +120,140 @@ class Core:
             raise ConfigurationError(f"print_rate must be a positive integer, got {print_rate}")
         if resample_every is not None and (not isinstance(resample_every, int) or resample_every <= 0):
             raise ConfigurationError(f"resample_every must be a positive integer, got {resample_every!r}")
-        backends = self._backends()
-        if not backends:
+        optax_backends, bayesian = self._plan()
+        if not optax_backends and not bayesian:
             raise ConfigurationError("every model and parameter in these losses is frozen: nothing to solve for")
         resamplers = self._resamplers(resample_every)
         program = self.loss.program
         statics = program.statics()
-        params = {k: self.handles[k].get_trainable() for k in backends}
-        frozen = {k: h.get_trainable() for k, h in self.handles.items() if k not in backends}
+        updated = list(optax_backends) + bayesian
+        params = {k: self.handles[k].get_trainable() for k in updated}
+        frozen = {k: h.get_trainable() for k, h in self.handles.items() if k not in updated}
         states = {}
-        for k, b in backends.items():
-            h = self.handles[k]
+        for k, b in optax_backends.items():
             prev = self._opt_states.get(k)
-            if prev is not None and prev[0] == h.version and prev[1] is b.transform:
-                states[k] = prev[2]
-            else:
-                states[k] = b.init(params[k])
-        sig = (tuple((k, id(b.transform)) for k, b in backends.items()), tuple(sorted(frozen)),
+            fresh = prev is None or prev[0] != self.handles[k].version or prev[1] is not b.transform
+            states[k] = b.init(params[k]) if fresh else prev[2]
+        loss = lambda p, d: self.loss(p, d, statics)  # noqa: E731
+        mcmc = build_backends(self.handles, bayesian, len(updated))
+        thin, warmup, keep = 1, 0, 0
+        if bayesian:
+            _, warmup, keep, thin = common_schedule({k: self.handles[k].sampler for k in bayesian})
+        sig = (tuple((k, id(b.transform)) for k, b in optax_backends.items()),
+               tuple((k, self.handles[k].version) for k in bayesian), tuple(sorted(frozen)),
                resample_every, tuple(sorted(resamplers)), _static_signature(statics))
         if sig not in self._runners:
-            loss = lambda p, d: self.loss(p, d, statics)  # noqa: E731
-            self._runners[sig] = make_chunk_runner(loss, backends, resamplers, resample_every)
-        run = self._runners[sig]
+            targets = make_targets(loss, self.handles)
+            self._runners[sig] = (make_chunk_runner(loss, optax_backends, mcmc, targets, resamplers, resample_every,
+                                                    thin), targets)
+        run, targets = self._runners[sig]
         data = program.data(self.noise_key)
-        carry = Carry(params, states, data, jnp.asarray(self.epoch, jnp.int32), jax.random.fold_in(self.key, 1))
+        key = jax.random.fold_in(self.key, 1 + self.epoch)
         bar = Progress(epochs, progress_enabled(progress))
         t_start = time.perf_counter()
-        steady_steps, steady_time = 0, 0.0
-        done = 0
-        previous = None  # (carry, length) at the start of the previous chunk, for NaN recovery
         try:
-            while done < epochs:
-                length = min(print_rate, epochs - done)
-                t0 = time.perf_counter()
-                start = carry
-                carry, (totals, terms) = run(carry, frozen, length)
-                totals, terms = jax.device_get((totals, terms))
-                dt = time.perf_counter() - t0
-                if done > 0:
-                    steady_steps, steady_time = steady_steps + length, steady_time + dt
-                ep = np.arange(self.epoch + done, self.epoch + done + length)
-                if not np.all(np.isfinite(totals)):
-                    self._fail(run, frozen, start, previous, totals, terms, ep, backends)
-                self.history.append(ep, totals, terms)
-                done += length
-                previous = (start, length)
-                bar.update(length, self.history.last())
+            # -- chains: continue, or adapt / initialise (counted as warmup epochs) -------------
+            resumed = {k: self._opt_states.get(k) for k in bayesian}
+            resumed = all(v is not None and v[0] == self.handles[k].version for k, v in resumed.items())
+            phases = []  # (epochs, collect)
+            if bayesian and resumed:
+                for k in bayesian:
+                    states[k] = self._opt_states[k][2]
+                phases.append((epochs, True))
+            elif bayesian:
+                adapts = any(mcmc[k].config.adapts for k in bayesian)
+                if epochs <= warmup:
+                    raise ConfigurationError(f"solve({epochs}) leaves no epochs for sampling after warmup={warmup}; "
+                                             f"run warmup + keep·thin = {warmup + keep * thin} epochs")
+                if adapts and optax_backends:
+                    log.warning("window adaptation tunes the kernel with the optimised models held at their current "
+                                "values (they are not trained during the %d warmup epochs); consider adapt=False "
+                                "with a hand-picked step_size for a joint problem", warmup)
+                start = jax.jit(lambda p, f, d, kk: start_chains(kk, mcmc, p, targets, f, d))
+                params, chain_states = start(params, frozen, data, jax.random.fold_in(key, 7))
+                states.update(chain_states)
+                if adapts:
+                    bar.update(warmup, {})
+                    self.history.append(np.arange(self.epoch, self.epoch + warmup), np.full(warmup, np.nan),
+                                        np.full((warmup, len(self.loss.names)), np.nan))
+                    self.epoch += warmup
+                    epochs -= warmup
+                elif warmup:
+                    phases.append((warmup, False))
+                    epochs -= warmup
+                phases.append((epochs, True))
+                log.info("sampling path: %s over %d sampling epochs (thin=%d) chunked at print_rate=%d",
+                         "MCMC-only scan (no optimiser gradient pass)" if not optax_backends else
+                         "joint optax + MCMC scan", epochs, thin, print_rate)
+            else:
+                phases.append((epochs, False))
+            carry = Carry(params, states, data, jnp.asarray(self.epoch, jnp.int32), key)
+            carry, samples, infos, rate = self._run_phases(run, carry, frozen, phases, print_rate, thin,
+                                                           optax_backends, bayesian, bar)
         finally:
             bar.close()
             self.history.wall_time += time.perf_counter() - t_start
-        self.history.steps_per_second = steady_steps / steady_time if steady_time > 0 else epochs / (
-            time.perf_counter() - t_start)
-        self.epoch += epochs
-        for k, b in backends.items():
+        self.history.steps_per_second = rate
+        for k, b in optax_backends.items():
             self.handles[k].set_trainable(carry.params[k])
             self._opt_states[k] = (self.handles[k].version, b.transform, carry.states[k])
+        for k in bayesian:
+            h = self.handles[k]
+            h.set_trainable(carry.params[k])
+            self._opt_states[k] = (h.version, None, carry.states[k])
+            store_posterior(h, [s[k] for s in samples], [i[k] for i in infos], keep)
         return self.history
 
-    def _fail(self, run, frozen, start, previous, totals, terms, epochs, backends):
+    def _run_phases(self, run, carry, frozen, phases, print_rate, thin, optax_backends, bayesian, bar):
+        """Run the scan chunks of every phase; returns ``(carry, samples, infos, steps/s)``."""
+        samples, infos = [], []
+        steady_steps, steady_time, t_all, n_all = 0, 0.0, 0.0, 0
+        previous = None  # (carry, length, collect) at the start of the previous chunk, for NaN recovery
+        for phase_epochs, collect in phases:
+            per = thin if collect else 1
+            iterations = phase_epochs // per
+            if collect and iterations == 0:
+                raise ConfigurationError(f"{phase_epochs} sampling epochs are fewer than thin={thin}")
+            chunk = max(1, print_rate // per)
+            done = 0
+            while done < iterations:
+                length = min(chunk, iterations - done)
+                t0 = time.perf_counter()
+                start = carry
+                carry, out = run(carry, frozen, length, collect)
+                totals, terms = jax.device_get(out[:2])
+                dt = time.perf_counter() - t0
+                t_all, n_all = t_all + dt, n_all + length * per
+                if done > 0 or previous is not None:
+                    steady_steps, steady_time = steady_steps + length * per, steady_time + dt
+                ep = self.epoch + per * np.arange(1, length + 1) - 1
+                if not np.all(np.isfinite(totals)):
+                    self._fail(run, frozen, start, previous, totals, terms, ep, optax_backends, bayesian, collect)
+                if collect:
+                    samples.append(jax.device_get(out[2]))
+                    infos.append(jax.device_get(out[3]))
+                self.history.append(ep, totals, terms)
+                self.epoch += length * per
+                done += length
+                previous = (start, length, collect)
+                bar.update(length * per, self.history.last())
+        rate = steady_steps / steady_time if steady_time > 0 else (n_all / t_all if t_all > 0 else float("nan"))
+        return carry, samples, infos, rate
+
+    def _fail(self, run, frozen, start, previous, totals, terms, epochs, optax_backends, bayesian, collect):
         """Record up to the first non-finite step, restore the last finite values, raise."""
         bad = int(np.argmax(~np.isfinite(totals)))
         self.history.append(epochs[: bad + 1], totals[: bad + 1], terms[: bad + 1])
-        # the values at step `bad` gave the non-finite loss; those of step `bad - 1` were the last finite ones
+        # the values at iteration `bad` gave the non-finite loss; those of `bad - 1` were the last finite ones
         if bad >= 1:
-            restored = run(start, frozen, bad - 1)[0] if bad > 1 else start
+            restored = run(start, frozen, bad - 1, collect)[0] if bad > 1 else start
         elif previous is not None:
-            restored = run(previous[0], frozen, previous[1] - 1)[0] if previous[1] > 1 else previous[0]
+            p_start, p_len, p_collect = previous
+            restored = run(p_start, frozen, p_len - 1, p_collect)[0] if p_len > 1 else p_start
         else:
             restored = None  # the very first values already fail: keep them as the user gave them
         if restored is not None:
-            for k in backends:
+            for k in list(optax_backends) + list(bayesian):
                 self.handles[k].set_trainable(restored.params[k])
         names = [n for n, v in zip(self.loss.names, terms[bad]) if not np.isfinite(v)] or ["total (weights)"]
         self.epoch = int(epochs[bad])
@@ -190,16 +264,23 @@ class Core:
         )
 
     # -- eval ------------------------------------------------------------------------------
-    def eval(self, exprs, domain=None):
-        """Evaluate expressions (fields, derivatives, residuals) at the current values.
+    def eval(self, exprs, domain=None, samples: str = "auto", chunk_size: int | None = None):
+        """Evaluate expressions (fields, derivatives, whole residuals) at the current values or over chains.
 
         Args:
             exprs: an expression or a list of them.
             domain: evaluate on this domain's point sets (matched by tag) instead of the originals.
+            samples: ``"auto"``: push each evaluation forward through the posterior samples of the Bayesian
+                models the expressions depend on (``(K, N, ...)`` results), point values otherwise;
+                ``"chain"``: the same but an error when nothing is Bayesian; ``"point"``: current values
+                (the last sample of chain 0 for Bayesian models).
+            chunk_size: posterior samples evaluated at once (default: sized to keep outputs near 256 MB).
 
         Returns:
-            One array ``(n, ...)`` for a single expression (or a one-element list), else a list.
+            One array for a single expression (or a one-element list), else a list.
         """
+        if samples not in ("auto", "chain", "point"):
+            raise ConfigurationError(f"samples must be 'auto', 'chain' or 'point', got {samples!r}")
         single = isinstance(exprs, Node) or not isinstance(exprs, (list, tuple))
         nodes = [as_node(e) for e in ([exprs] if single else exprs)]
         if not nodes:
@@ -208,12 +289,22 @@ class Core:
         if prog_key not in self._evaluators:
             program = Program(nodes)
             statics = program.statics()
-            self._evaluators[prog_key] = (program, jax.jit(lambda p, d: program.evaluate(p, d, statics)))
-        program, fn = self._evaluators[prog_key]
+            self._evaluators[prog_key] = (program, lambda p, d: program.evaluate(p, d, statics), {})
+        program, fn, compiled = self._evaluators[prog_key]
         params = {k: h.get_trainable() for k, h in program.handles.items()}
+        chains = {k: h._raw_samples for k, h in program.handles.items()
+                  if getattr(h, "_raw_samples", None) is not None} if samples != "point" else {}
+        if samples == "chain" and not chains:
+            raise ConfigurationError("samples='chain' but none of these expressions depends on a model or parameter "
+                                     "with posterior samples; use samples='auto' or 'point'")
         data = program.data(self.noise_key, domain)
         try:
-            out = fn(params, data)
+            if not chains:
+                if "point" not in compiled:
+                    compiled["point"] = jax.jit(fn)
+                out = compiled["point"](params, data)
+            else:
+                out = self._eval_chains(fn, compiled, params, chains, data, chunk_size)
         except (TypeError, ValueError) as err:
             if domain is None:
                 raise
@@ -222,6 +313,37 @@ class Core:
                 "per point (data) only fit the point set they were built for; evaluate expressions without them."
             ) from None
         return out[0] if len(out) == 1 else out
+
+    @staticmethod
+    def _eval_chains(fn, compiled, params, chains, data, chunk_size):
+        """``fn`` pushed forward through ``(K, N)`` posterior samples, ``chunk_size`` samples at a time."""
+        lead = {k: jax.tree_util.tree_leaves(v)[0].shape[:2] for k, v in chains.items()}
+        if len(set(lead.values())) > 1:
+            raise ConfigurationError(f"the Bayesian models in this expression have different (chains, samples) "
+                                     f"layouts {lead}; give them the same num_chains and keep")
+        K, N = next(iter(lead.values()))
+        flat = {k: jax.tree_util.tree_map(lambda a: jnp.reshape(a, (K * N,) + a.shape[2:]), v)
+                for k, v in chains.items()}
+        if chunk_size is None:
+            first = {k: jax.tree_util.tree_map(lambda a: a[0], v) for k, v in flat.items()}
+            per = sum(int(np.prod(o.shape)) for o in jax.eval_shape(lambda th: fn({**params, **th}, data), first))
+            chunk_size = max(1, min(K * N, (1 << 26) // max(per, 1)))
+        chunk_size = min(int(chunk_size), K * N)
+        m = -(-K * N // chunk_size)
+        pad = m * chunk_size - K * N
+        key = ("chain", chunk_size, m)
+        if key not in compiled:
+            def run(th, params, data):
+                one = lambda t: fn({**params, **t}, data)  # noqa: E731
+                th = jax.tree_util.tree_map(
+                    lambda a: jnp.reshape(jnp.concatenate([a, jnp.repeat(a[-1:], pad, 0)]) if pad else a,
+                                          (m, chunk_size) + a.shape[1:]), th)
+                out = jax.lax.map(jax.vmap(one), th)
+                return [jnp.reshape(o, (m * chunk_size,) + o.shape[2:])[: K * N].reshape((K, N) + o.shape[2:])
+                        for o in out]
+
+            compiled[key] = jax.jit(run)
+        return compiled[key](flat, params, data)
 
 
 def _static_signature(statics: dict):

@@ -58,4 +58,23 @@ Node.__getitem__ = lambda self, index: Index(self, index)
 Node.mse = property(lambda self: Reduction("mse", self), doc="Mean of squares over all entries (scalar).")
 Node.mean = property(lambda self: Reduction("mean", self), doc="Mean over all entries (scalar).")
 Node.sum = property(lambda self: Reduction("sum", self), doc="Sum over all entries (scalar).")
+def gaussian_nll(self, sigma):
+    """Negative log-likelihood of this residual under ``N(0, sigma²)`` noise, summed over all entries.
+
+    ``Σ [½ (r/σ)² + log σ + ½ log 2π]``; ``sigma`` is a number, or a positive parameter
+    (``pl.np.parameter(..., constraint="positive")``) that is itself optimised or sampled.
+    With this term the log-density ``-Σ terms + log prior`` is a normalised Gaussian likelihood.
+    """
+    if isinstance(sigma, (int, float)) and sigma <= 0:
+        raise ValueError(f"gaussian_nll needs sigma > 0, got {sigma}")
+    return Reduction("gaussian_nll", self, (as_node(sigma),))
+
+
+def categorical_nll(self, labels):
+    """``-Σ_i log softmax(logits_i)[labels_i]`` for logits ``(n, C)`` and integer labels ``(n,)``/``(n, 1)``."""
+    return Reduction("categorical_nll", self, (as_node(labels),))
+
+
+Node.gaussian_nll = gaussian_nll
+Node.categorical_nll = categorical_nll
 Node.norm = property(lambda self: Reduction("norm", self), doc="Euclidean norm of all entries (scalar).")

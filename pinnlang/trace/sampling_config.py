@@ -88,7 +88,8 @@ class SamplingConfig:
     @property
     def adapts(self) -> bool:
         """Window adaptation runs (HMC-family kernel, adapt=True, warmup > 0)."""
-        return self.family == FULL and self.adapt and self.warmup > 0 and is_hmc_family(self.factory)
+        return (self.family == FULL and self.adapt and self.warmup > 0 and is_hmc_family(self.factory)
+                and hasattr(self.factory, "build_kernel"))
 
     @property
     def diagnostics(self) -> tuple[str, ...]:
