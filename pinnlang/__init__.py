@@ -6,7 +6,7 @@
 
 import logging as _logging
 
-from . import domain, errors, nn, noise
+from . import bayesian, domain, errors, nn, noise
 from .solve import Core, History, core
 from .trace import diff, div, grad, laplacian
 from .trace import np  # noqa: F401  (pl.np namespace)
@@ -14,4 +14,4 @@ from .trace import np  # noqa: F401  (pl.np namespace)
 _logging.getLogger("pinnlang").addHandler(_logging.NullHandler())
 
 __version__ = "0.1.0"
-__all__ = ["Core", "History", "core", "diff", "div", "domain", "errors", "grad", "laplacian", "nn", "noise", "np"]
+__all__ = ["bayesian", "Core", "History", "core", "diff", "div", "domain", "errors", "grad", "laplacian", "nn", "noise", "np"]

@@ -121,8 +121,8 @@ def _ess_core(x: np.ndarray) -> np.ndarray:
     even, odd = rho[0:2 * kmax + 1:2], rho[1:2 * kmax + 2:2]
     pair = even + odd  # (kmax + 1, P)
     # Number of pairs past the first that the loop reads: it stops after the first pair <= 0.
-    stop = ~(pair[:kmax] > 0)
-    k_last = np.where(stop.any(axis=0), np.argmax(stop, axis=0), kmax)  # (P,)
+    stop = np.concatenate([~(pair[:kmax] > 0), np.ones((1, p), dtype=bool)])  # sentinel at kmax
+    k_last = np.argmax(stop, axis=0)  # (P,) index of the pair that ended the loop
     # Initial monotone sequence: each kept pair sum is capped by the previous one (running minimum).
     kept = np.arange(kmax + 1)[:, None] < k_last
     mono = np.minimum.accumulate(np.where(kept, pair, np.inf), axis=0)

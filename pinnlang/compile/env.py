@@ -29,6 +29,13 @@ class LoweringEnv:
         self.parent = parent
         self.varying = varying
         self.memo: dict = {}
+        self.rows: dict = parent.rows if parent is not None else {}  # PointSet -> minibatch row indices
+
+    def row_scale(self, points) -> float:
+        """``n / batch`` for a minibatched point set (1 otherwise): the weight of sums over its rows."""
+        if points is None or points not in self.rows:
+            return 1.0
+        return points.num_points / self.rows[points].shape[0]
 
     def value(self, node):
         """The value of ``node`` (computed once per environment)."""

@@ -30,6 +30,7 @@ class GraphAnalysis:
         self.point_sets = {}
         self.constants = {}
         self.noises = []
+        self.constant_points = {}  # Constant.data_key -> point key, for per-point data arrays
         self.derivative_nodes = []
         self._derivs: dict = {}
         self._depends: dict = {}
@@ -47,6 +48,11 @@ class GraphAnalysis:
                     self.point_sets.setdefault(point_key(n.points), n.points)
                 if n.uid not in [m.uid for m in self.noises]:
                     self.noises.append(n)
+            if n.points is not None:
+                for c in n.children():
+                    if isinstance(c, Constant) and not c.is_scalar and c.value.ndim >= 1 \
+                            and c.value.shape[0] == n.points.num_points:
+                        self.constant_points.setdefault(c.data_key, point_key(n.points))
             if isinstance(n, Derivative):
                 self.derivative_nodes.append(n)
                 self._derivs.setdefault(n.base.key, set()).add(n.dims)
@@ -119,8 +125,26 @@ class Program:
         """A fresh lowering environment over ``params`` and ``data``."""
         coords = {ps: data["coords"][k] for k, ps in self.analysis.point_sets.items()}
         noise_keys = {int(k): v for k, v in data["noise"].items()}
-        return LoweringEnv(params, statics if statics is not None else self.statics(), coords,
-                           data["constants"], noise_keys, self.analysis)
+        env = LoweringEnv(params, statics if statics is not None else self.statics(), coords,
+                          data["constants"], noise_keys, self.analysis)
+        env.rows = {ps: data["rows"][k] for k, ps in self.analysis.point_sets.items() if k in data.get("rows", {})}
+        return env
+
+    def minibatch(self, data: dict, key, batch_size: int) -> dict:
+        """A random subset of ``batch_size`` rows of every point set (data arrays and noise follow).
+
+        Sum-type reductions (``sum``, ``gaussian_nll``, ...) scale by ``n / batch_size`` so the
+        minibatch log-likelihood is an unbiased estimate of the full one; means need no scale.
+        """
+        coords, rows = {}, {}
+        for i, (k, x) in enumerate(sorted(data["coords"].items())):
+            n = x.shape[0]
+            m = min(batch_size, n)
+            idx = jax.random.choice(jax.random.fold_in(key, i), n, (m,), replace=False) if m < n else jnp.arange(n)
+            coords[k], rows[k] = x[idx], idx
+        constants = {c: (v[rows[self.analysis.constant_points[c]]] if c in self.analysis.constant_points else v)
+                     for c, v in data["constants"].items()}
+        return {**data, "coords": coords, "constants": constants, "rows": rows}
 
     def evaluate(self, params, data, statics=None) -> list:
         """Values of the roots, each ``(n, ...)`` or point-free."""

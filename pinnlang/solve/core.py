@@ -19,7 +19,7 @@ from ..trace import Node
 from ..trace.ops import as_node
 from .history import History
 from .loop import Carry, make_chunk_runner
-from .sampling import build_backends, common_schedule, make_targets, start_chains, store_posterior
+from .sampling import build_backends, check_priors, common_schedule, make_targets, start_chains, store_posterior
 from .progress import Progress, progress_enabled
 
 log = logging.getLogger("pinnlang")
@@ -139,13 +139,14 @@ class Core:
         thin, warmup, keep = 1, 0, 0
         if bayesian:
             _, warmup, keep, thin = common_schedule({k: self.handles[k].sampler for k in bayesian})
+            check_priors(self.handles, bayesian)
         sig = (tuple((k, id(b.transform)) for k, b in optax_backends.items()),
                tuple((k, self.handles[k].version) for k in bayesian), tuple(sorted(frozen)),
                resample_every, tuple(sorted(resamplers)), _static_signature(statics))
         if sig not in self._runners:
             targets = make_targets(loss, self.handles)
             self._runners[sig] = (make_chunk_runner(loss, optax_backends, mcmc, targets, resamplers, resample_every,
-                                                    thin), targets)
+                                                    thin, program.minibatch), targets)
         run, targets = self._runners[sig]
         data = program.data(self.noise_key)
         key = jax.random.fold_in(self.key, 1 + self.epoch)

@@ -42,7 +42,8 @@ def _aggregate(info: dict) -> dict:
 
 
 def make_chunk_runner(loss: Callable, optax_backends: dict, mcmc_backends: dict[str, McmcBackend],
-                      targets: Callable, resamplers: dict, resample_every: int | None, thin: int = 1):
+                      targets: Callable, resamplers: dict, resample_every: int | None, thin: int = 1,
+                      minibatch: Callable | None = None):
     """Build ``run(carry, frozen, length, collect) -> (carry, outputs)``, jitted.
 
     One scan iteration runs ``thin`` epochs when ``collect`` (else one) and emits the loss at its last
@@ -61,6 +62,7 @@ def make_chunk_runner(loss: Callable, optax_backends: dict, mcmc_backends: dict[
         resamplers: ``{point key: key -> (n, d) points}`` for point sets drawn at random.
         resample_every: redraw those points every this many epochs (``None``: never).
         thin: epochs per kept sample.
+        minibatch: ``(data, key, batch_size) -> data`` for stochastic-gradient kernels with ``batch_size``.
     """
 
     def run(carry: Carry, frozen: dict, length: int, collect: bool):
@@ -96,8 +98,10 @@ def make_chunk_runner(loss: Callable, optax_backends: dict, mcmc_backends: dict[
             infos = {}
             step_key = jax.random.fold_in(c.key, c.step)
             for i, (k, backend) in enumerate(sorted(mcmc_backends.items())):
+                batch = backend.config.batch_size
+                d = minibatch(data, jax.random.fold_in(step_key, 1000 + i), batch) if batch else data
                 states[k], infos[k] = backend.step(jax.random.fold_in(step_key, i), states[k],
-                                                    targets(k, {**frozen, **params}, data))
+                                                    targets(k, {**frozen, **params}, d))
                 params[k] = jax.tree_util.tree_map(lambda a: a[0], backend.positions(states[k]))
             return Carry(params, states, data, c.step + 1, c.key), (total, terms, infos)
 

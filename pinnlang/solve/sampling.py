@@ -67,6 +67,20 @@ def common_schedule(samplers: dict) -> tuple[int, int, int, int]:
     return distinct.pop()
 
 
+def check_priors(handles: dict, bayesian: list):
+    """Each Bayesian handle's prior returns a finite scalar on its current values (else a clear error)."""
+    from ..bayesian.priors import check_prior
+
+    for k in bayesian:
+        h = handles[k]
+        prior = h.sampler.prior if h.sampler.prior is not None else default_prior()
+        value = h.bijector.forward(h.get_trainable()) if hasattr(h, "bijector") else h.get_trainable()
+        try:
+            check_prior(prior, value)
+        except ConfigurationError as err:
+            raise ConfigurationError(f"prior of {h.name!r}: {err}") from None
+
+
 def start_chains(key, backends: dict, params: dict, targets, frozen: dict, data: dict):
     """Adapt (where configured) and initialise K chains per Bayesian handle.
 

@@ -47,8 +47,12 @@ class GaussianNoise(Node):
                 "pl.noise.gaussian(...) was used on its own; add it to an expression over points "
                 "(e.g. target = f(x) + pl.noise.gaussian(std=0.1)) so it knows its shape."
             )
-        shape = self.shape if self.points is None else (env.coords[self.points].shape[0],) + self.value_shape
         key = self.noise_key if self.noise_key is not None else env.noise_keys[self.uid]
+        rows = getattr(env, "rows", {}).get(self.points) if self.points is not None else None
+        if rows is not None:  # a minibatch: the same draws as on the full point set, then its rows
+            full = jax.random.normal(key, (self.points.num_points,) + self.value_shape, dtype=jnp.float32)
+            return self.std * full[rows]
+        shape = self.shape if self.points is None else (env.coords[self.points].shape[0],) + self.value_shape
         return self.std * jax.random.normal(key, shape, dtype=jnp.float32)
 
 

@@ -65,7 +65,11 @@ class Reduction(Node):
         return self.kind
 
     def lower(self, env, args):
-        return REDUCTIONS[self.kind](*args)
+        value = REDUCTIONS[self.kind](*args)
+        scale = getattr(env, "row_scale", lambda p: 1.0)(self.child.points)
+        if scale == 1.0 or self.kind in ("mse", "mean"):
+            return value  # means of a random subset are unbiased as they are
+        return value * (scale ** 0.5 if self.kind == "norm" else scale)
 
     def __repr__(self) -> str:
         return f"<{self.kind} of {self.child!r}>"
