@@ -141,9 +141,9 @@ class Program:
             n = x.shape[0]
             m = min(batch_size, n)
             idx = jax.random.choice(jax.random.fold_in(key, i), n, (m,), replace=False) if m < n else jnp.arange(n)
-            coords[k], rows[k] = x[idx], idx
-        constants = {c: (v[rows[self.analysis.constant_points[c]]] if c in self.analysis.constant_points else v)
-                     for c, v in data["constants"].items()}
+            coords[k], rows[k] = jnp.asarray(x)[idx], idx
+        owner = self.analysis.constant_points
+        constants = {c: (jnp.asarray(v)[rows[owner[c]]] if c in owner else v) for c, v in data["constants"].items()}
         return {**data, "coords": coords, "constants": constants, "rows": rows}
 
     def evaluate(self, params, data, statics=None) -> list:
