@@ -15,7 +15,7 @@ import numpy as np  # noqa: E402
 import optax  # noqa: E402
 
 import pinnlang as pl  # noqa: E402
-from solvers.common import Timer, parse_args, relative_l2, report, save_figure  # noqa: E402
+from solvers.common import Timer, eval_on_grid, parse_args, plot_fields, relative_l2, report  # noqa: E402
 from solvers.reference.burgers import burgers_grid  # noqa: E402
 
 NU = 0.01 / np.pi
@@ -47,23 +47,11 @@ def main():
         crux.solve(20 if args.smoke else 2000, print_rate=20 if args.smoke else 500)
     xg, tg, ref = burgers_grid(nx=256, nt=100, nu=NU)
     X, T = np.meshgrid(xg, tg, indexing="ij")
-    test = pl.domain.from_array({"grid": np.stack([X.ravel(), T.ravel()], 1).astype(np.float32)})
-    xt, tt, _ = test.variable("grid")
-    pred = np.asarray(crux.eval([net(xt, tt)]))[:, 0].reshape(X.shape)
+    pred = eval_on_grid(crux, net, X, T)
     err = relative_l2(pred, ref)
     report("burgers_1d", err, timer.seconds, history.steps_per_second)
-    if args.plot:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        fig, axes = plt.subplots(1, 3, figsize=(13, 3.4))
-        for ax, field, title in [(axes[0], ref, "Cole–Hopf reference"), (axes[1], pred, "pinnlang"),
-                                 (axes[2], np.abs(pred - ref), "|error|")]:
-            im = ax.pcolormesh(T, X, field, shading="auto", cmap="RdBu_r" if title != "|error|" else "viridis")
-            fig.colorbar(im, ax=ax), ax.set_title(title), ax.set_xlabel("t"), ax.set_ylabel("x")
-        save_figure(fig, args.plot)
+    plot_fields(args.plot, T, X, [(ref, "Cole–Hopf reference"), (pred, "pinnlang"), (np.abs(pred - ref), "|error|")],
+                ("t", "x"))
     return err
 
 

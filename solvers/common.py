@@ -54,3 +54,28 @@ def save_figure(fig, path: str | None):
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120, bbox_inches="tight")
     print(f"plot written to {path}")
+
+
+def eval_on_grid(crux, net, A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """``net`` evaluated on the grid ``(A, B)`` (two meshgrid arrays of one shape); returns that shape."""
+    import pinnlang as pl
+
+    grid = pl.domain.from_array({"grid": np.stack([A.ravel(), B.ravel()], 1).astype(np.float32)})
+    a, b, _ = grid.variable("grid")
+    return np.asarray(crux.eval([net(a, b)]))[:, 0].reshape(A.shape)
+
+
+def plot_fields(path: str | None, H: np.ndarray, V: np.ndarray, panels: list, labels=("x", "y")):
+    """Colour maps of ``panels = [(field, title), ...]`` over the grid ``(H, V)``, written to ``path``."""
+    if path is None:
+        return
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.5 * len(panels), 3.6))
+    for ax, (field, title) in zip(np.atleast_1d(axes), panels):
+        im = ax.pcolormesh(H, V, field, shading="auto")
+        fig.colorbar(im, ax=ax), ax.set_title(title), ax.set_xlabel(labels[0]), ax.set_ylabel(labels[1])
+    save_figure(fig, path)

@@ -13,7 +13,7 @@ import numpy as np  # noqa: E402
 import optax  # noqa: E402
 
 import pinnlang as pl  # noqa: E402
-from solvers.common import Timer, parse_args, relative_l2, report, save_figure  # noqa: E402
+from solvers.common import Timer, eval_on_grid, parse_args, plot_fields, relative_l2, report  # noqa: E402
 from solvers.reference.heat import heat_exact  # noqa: E402
 
 ALPHA = 0.2
@@ -41,23 +41,11 @@ def main():
         history = crux.solve(args.epochs)
     g = np.linspace(0.0, 1.0, 101, dtype=np.float32)
     X, T = np.meshgrid(g, g, indexing="ij")
-    test = pl.domain.from_array({"grid": np.stack([X.ravel(), T.ravel()], 1)})
-    xt, tt, _ = test.variable("grid")
-    pred = np.asarray(crux.eval([net(xt, tt)]))[:, 0].reshape(X.shape)
+    pred = eval_on_grid(crux, net, X, T)
     exact = heat_exact(X, T, ALPHA)
     err = relative_l2(pred, exact)
     report("heat_1d", err, timer.seconds, history.steps_per_second)
-    if args.plot:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
-        for ax, field, title in [(axes[0], pred, "pinnlang u(x, t)"), (axes[1], np.abs(pred - exact), "|error|")]:
-            im = ax.pcolormesh(T, X, field, shading="auto")
-            fig.colorbar(im, ax=ax), ax.set_title(title), ax.set_xlabel("t"), ax.set_ylabel("x")
-        save_figure(fig, args.plot)
+    plot_fields(args.plot, T, X, [(pred, "pinnlang u(x, t)"), (np.abs(pred - exact), "|error|")], ("t", "x"))
     return err
 
 

@@ -13,7 +13,7 @@ import numpy as np  # noqa: E402
 import optax  # noqa: E402
 
 import pinnlang as pl  # noqa: E402
-from solvers.common import Timer, parse_args, relative_l2, report, save_figure  # noqa: E402
+from solvers.common import Timer, eval_on_grid, parse_args, plot_fields, relative_l2, report  # noqa: E402
 from solvers.reference.poisson import poisson_2d_exact  # noqa: E402
 
 
@@ -38,23 +38,11 @@ def main():
         crux.solve(20 if args.smoke else 500, print_rate=100)
     g = np.linspace(0.0, 1.0, 101, dtype=np.float32)
     X, Y = np.meshgrid(g, g, indexing="ij")
-    test = pl.domain.from_array({"grid": np.stack([X.ravel(), Y.ravel()], 1)})
-    xt, yt, _ = test.variable("grid")
-    pred = np.asarray(crux.eval([net(xt, yt)]))[:, 0].reshape(X.shape)
+    pred = eval_on_grid(crux, net, X, Y)
     exact = poisson_2d_exact(X, Y)
     err = relative_l2(pred, exact)
     report("poisson_2d", err, t.seconds, history.steps_per_second)
-    if args.plot:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
-        for ax, field, title in [(axes[0], pred, "pinnlang u"), (axes[1], np.abs(pred - exact), "|error|")]:
-            im = ax.pcolormesh(X, Y, field, shading="auto")
-            fig.colorbar(im, ax=ax), ax.set_title(title)
-        save_figure(fig, args.plot)
+    plot_fields(args.plot, X, Y, [(pred, "pinnlang u"), (np.abs(pred - exact), "|error|")])
     return err
 
 

@@ -270,7 +270,8 @@ def ess(chain, method: str = "bulk", prob=None):
     elif method == "mean":
         values = _ess_core(_split(x))
     elif method == "sd":
-        values = _ess_core(_split((x - np.mean(x, axis=(0, 1))) ** 2))
+        with np.errstate(invalid="ignore"):  # an infinite draw gives NaN, as in ArviZ
+            values = _ess_core(_split((x - np.mean(x, axis=(0, 1))) ** 2))
     elif method == "folded":
         values = _ess_core(_z_scale(_fold(_split(x))))
     elif method == "identity":
