@@ -166,6 +166,10 @@ class Core:
                 if epochs <= warmup:
                     raise ConfigurationError(f"solve({epochs}) leaves no epochs for sampling after warmup={warmup}; "
                                              f"run warmup + keep·thin = {warmup + keep * thin} epochs")
+                if optax_backends and any(mcmc[k].num_chains > 1 for k in bayesian):
+                    log.warning("optimised models are trained against chain 0 of the %d chains of the sampled "
+                                "ones (a stochastic-approximation EM scheme), not against each chain; use "
+                                "num_chains=1 for independent joint runs", mcmc[bayesian[0]].num_chains)
                 if adapts and optax_backends:
                     log.warning("window adaptation tunes the kernel with the optimised models held at their current "
                                 "values (they are not trained during the %d warmup epochs); consider adapt=False "
@@ -173,10 +177,8 @@ class Core:
                 start = jax.jit(lambda p, f, d, kk: start_chains(kk, mcmc, p, targets, f, d))
                 params, chain_states = start(params, frozen, data, jax.random.fold_in(key, 7))
                 states.update(chain_states)
-                if adapts:
+                if adapts:  # blackjax's window adaptation ran the warmup epochs (no loss history for them)
                     bar.update(warmup, {})
-                    self.history.append(np.arange(self.epoch, self.epoch + warmup), np.full(warmup, np.nan),
-                                        np.full((warmup, len(self.loss.names)), np.nan))
                     self.epoch += warmup
                     epochs -= warmup
                 elif warmup:
