@@ -136,9 +136,9 @@ class Core:
             states[k] = b.init(params[k]) if fresh else prev[2]
         loss = lambda p, d: self.loss(p, d, statics)  # noqa: E731
         mcmc = build_backends(self.handles, bayesian, len(updated))
-        thin, warmup, keep = 1, 0, 0
+        thin, keep = 1, 0
         if bayesian:
-            _, warmup, keep, thin = common_schedule({k: self.handles[k].sampler for k in bayesian})
+            _, _, keep, thin = common_schedule({k: self.handles[k].sampler for k in bayesian})
             check_priors(self.handles, bayesian)
         sig = (tuple((k, id(b.transform)) for k, b in optax_backends.items()),
                tuple((k, self.handles[k].version) for k in bayesian), tuple(sorted(frozen)),
@@ -153,43 +153,11 @@ class Core:
         bar = Progress(epochs, progress_enabled(progress))
         t_start = time.perf_counter()
         try:
-            # -- chains: continue, or adapt / initialise (counted as warmup epochs) -------------
-            resumed = {k: self._opt_states.get(k) for k in bayesian}
-            resumed = all(v is not None and v[0] == self.handles[k].version for k, v in resumed.items())
-            phases = []  # (epochs, collect)
-            if bayesian and resumed:
-                for k in bayesian:
-                    states[k] = self._opt_states[k][2]
-                phases.append((epochs, True))
-            elif bayesian:
-                adapts = any(mcmc[k].config.adapts for k in bayesian)
-                if epochs <= warmup:
-                    raise ConfigurationError(f"solve({epochs}) leaves no epochs for sampling after warmup={warmup}; "
-                                             f"run warmup + keep·thin = {warmup + keep * thin} epochs")
-                if optax_backends and any(mcmc[k].num_chains > 1 for k in bayesian):
-                    log.warning("optimised models are trained against chain 0 of the %d chains of the sampled "
-                                "ones (a stochastic-approximation EM scheme), not against each chain; use "
-                                "num_chains=1 for independent joint runs", mcmc[bayesian[0]].num_chains)
-                if adapts and optax_backends:
-                    log.warning("window adaptation tunes the kernel with the optimised models held at their current "
-                                "values (they are not trained during the %d warmup epochs); consider adapt=False "
-                                "with a hand-picked step_size for a joint problem", warmup)
-                start = jax.jit(lambda p, f, d, kk: start_chains(kk, mcmc, p, targets, f, d))
-                params, chain_states = start(params, frozen, data, jax.random.fold_in(key, 7))
-                states.update(chain_states)
-                if adapts:  # blackjax's window adaptation ran the warmup epochs (no loss history for them)
-                    bar.update(warmup, {})
-                    self.epoch += warmup
-                    epochs -= warmup
-                elif warmup:
-                    phases.append((warmup, False))
-                    epochs -= warmup
-                phases.append((epochs, True))
-                log.info("sampling path: %s over %d sampling epochs (thin=%d) chunked at print_rate=%d",
-                         "MCMC-only scan (no optimiser gradient pass)" if not optax_backends else
-                         "joint optax + MCMC scan", epochs, thin, print_rate)
+            if bayesian:
+                params, states, phases = self._sampling_phases(epochs, print_rate, params, states, frozen, data, key,
+                                                               mcmc, targets, optax_backends, bayesian, bar)
             else:
-                phases.append((epochs, False))
+                phases = [(epochs, False)]
             carry = Carry(params, states, data, jnp.asarray(self.epoch, jnp.int32), key)
             carry, samples, infos, rate = self._run_phases(run, carry, frozen, phases, print_rate, thin,
                                                            optax_backends, bayesian, bar)
@@ -206,6 +174,43 @@ class Core:
             self._opt_states[k] = (h.version, None, carry.states[k])
             store_posterior(h, [s[k] for s in samples], [i[k] for i in infos], keep)
         return self.history
+
+    def _sampling_phases(self, epochs, print_rate, params, states, frozen, data, key, mcmc, targets,
+                         optax_backends, bayesian, bar):
+        """Continue existing chains, or adapt/initialise new ones; returns ``(params, states, phases)``.
+
+        ``phases`` lists ``(epochs, collect)`` runs of the scan: discarded warmup (when no window
+        adaptation consumed it) and sampling.
+        """
+        _, warmup, keep, thin = common_schedule({k: self.handles[k].sampler for k in bayesian})
+        previous = {k: self._opt_states.get(k) for k in bayesian}
+        if all(v is not None and v[0] == self.handles[k].version for k, v in previous.items()):
+            return params, {**states, **{k: previous[k][2] for k in bayesian}}, [(epochs, True)]
+        if epochs <= warmup:
+            raise ConfigurationError(f"solve({epochs}) leaves no epochs for sampling after warmup={warmup}; "
+                                     f"run warmup + keep·thin = {warmup + keep * thin} epochs")
+        adapts = any(mcmc[k].config.adapts for k in bayesian)
+        if optax_backends and any(mcmc[k].num_chains > 1 for k in bayesian):
+            log.warning("optimised models are trained against chain 0 of the %d chains of the sampled ones (a "
+                        "stochastic-approximation EM scheme), not against each chain; use num_chains=1 for "
+                        "independent joint runs", mcmc[bayesian[0]].num_chains)
+        if adapts and optax_backends:
+            log.warning("window adaptation tunes the kernel with the optimised models held at their current values "
+                        "(they are not trained during the %d warmup epochs); consider adapt=False with a "
+                        "hand-picked step_size for a joint problem", warmup)
+        start = jax.jit(lambda p, f, d, kk: start_chains(kk, mcmc, p, targets, f, d))
+        params, chain_states = start(params, frozen, data, jax.random.fold_in(key, 7))
+        phases = []
+        if adapts:  # blackjax's window adaptation ran the warmup epochs (no loss history for them)
+            bar.update(warmup, {})
+            self.epoch += warmup
+        elif warmup:
+            phases.append((warmup, False))
+        phases.append((epochs - warmup, True))
+        log.info("sampling path: %s over %d sampling epochs (thin=%d) chunked at print_rate=%d",
+                 "joint optax + MCMC scan" if optax_backends else "MCMC-only scan (no optimiser gradient pass)",
+                 epochs - warmup, thin, print_rate)
+        return params, {**states, **chain_states}, phases
 
     def _run_phases(self, run, carry, frozen, phases, print_rate, thin, optax_backends, bayesian, bar):
         """Run the scan chunks of every phase; returns ``(carry, samples, infos, steps/s)``."""
