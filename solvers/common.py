@@ -74,7 +74,7 @@ def plot_fields(path: str | None, H: np.ndarray, V: np.ndarray, panels: list, la
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.5 * len(panels), 3.6))
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 3.8), constrained_layout=True)
     for ax, (field, title) in zip(np.atleast_1d(axes), panels):
         im = ax.pcolormesh(H, V, field, shading="auto")
         fig.colorbar(im, ax=ax), ax.set_title(title), ax.set_xlabel(labels[0]), ax.set_ylabel(labels[1])
