@@ -43,7 +43,7 @@ class Timer:
 
 def report(name: str, rel_l2: float, seconds: float, steps_per_second: float | None = None):
     """Print the one-line result every solver ends with."""
-    rate = f" | {steps_per_second:,.0f} steps/s" if steps_per_second else ""
+    rate = f" | {steps_per_second:,.0f} steps/s (Adam)" if steps_per_second else ""
     print(f"{name}: relative L2 error {rel_l2:.3e} | wall time {seconds:.1f} s{rate}")
 
 
