@@ -62,7 +62,8 @@ class McmcBackend:
         if config.family == FULL:
             self.step_kwargs = {}
             self.factory_kwargs = kw
-            if config.name == "rmh" and "proposal_generator" not in kw:
+            if "proposal_generator" in params and "step_size" not in params and "step_size" in kw:
+                # random-walk Metropolis (blackjax.rmh): step_size is the scale of a Gaussian proposal
                 scale = kw.pop("step_size")
                 kw["proposal_generator"] = lambda key, pos: jax.tree_util.tree_map(
                     lambda p, e: p + scale * e, pos, _normal_like(key, pos))
