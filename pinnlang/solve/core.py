@@ -141,13 +141,15 @@ class Core:
             _, _, keep, thin = common_schedule({k: self.handles[k].sampler for k in bayesian})
             check_priors(self.handles, bayesian)
         sig = (tuple((k, id(b.transform)) for k, b in optax_backends.items()),
-               tuple((k, self.handles[k].version) for k in bayesian), tuple(sorted(frozen)),
+               tuple((k, self.handles[k].sampler.fingerprint()) for k in bayesian), tuple(sorted(frozen)),
                resample_every, tuple(sorted(resamplers)), _static_signature(statics))
         if sig not in self._runners:
             targets = make_targets(loss, self.handles)
-            self._runners[sig] = (make_chunk_runner(loss, optax_backends, mcmc, targets, resamplers, resample_every,
-                                                    thin, program.minibatch), targets)
-        run, targets = self._runners[sig]
+            run = make_chunk_runner(loss, optax_backends, mcmc, targets, resamplers, resample_every, thin,
+                                    program.minibatch)
+            start = jax.jit(lambda p, f, d, kk: start_chains(kk, mcmc, p, targets, f, d))
+            self._runners[sig] = (run, targets, start)
+        run, targets, start = self._runners[sig]
         data = program.data(self.noise_key)
         key = jax.random.fold_in(self.key, 1 + self.epoch)
         bar = Progress(epochs, progress_enabled(progress))
@@ -155,7 +157,7 @@ class Core:
         try:
             if bayesian:
                 params, states, phases = self._sampling_phases(epochs, print_rate, params, states, frozen, data, key,
-                                                               mcmc, targets, optax_backends, bayesian, bar)
+                                                               mcmc, start, optax_backends, bayesian, bar)
             else:
                 phases = [(epochs, False)]
             carry = Carry(params, states, data, jnp.asarray(self.epoch, jnp.int32), key)
@@ -175,7 +177,7 @@ class Core:
             store_posterior(h, [s[k] for s in samples], [i[k] for i in infos], keep)
         return self.history
 
-    def _sampling_phases(self, epochs, print_rate, params, states, frozen, data, key, mcmc, targets,
+    def _sampling_phases(self, epochs, print_rate, params, states, frozen, data, key, mcmc, start,
                          optax_backends, bayesian, bar):
         """Continue existing chains, or adapt/initialise new ones; returns ``(params, states, phases)``.
 
@@ -198,7 +200,6 @@ class Core:
             log.warning("window adaptation tunes the kernel with the optimised models held at their current values "
                         "(they are not trained during the %d warmup epochs); consider adapt=False with a "
                         "hand-picked step_size for a joint problem", warmup)
-        start = jax.jit(lambda p, f, d, kk: start_chains(kk, mcmc, p, targets, f, d))
         params, chain_states = start(params, frozen, data, jax.random.fold_in(key, 7))
         phases = []
         if adapts:  # blackjax's window adaptation ran the warmup epochs (no loss history for them)

@@ -85,6 +85,21 @@ class SamplingConfig:
     batch_size: int | None
     kernel_kwargs: dict = field(default_factory=dict)
 
+    def fingerprint(self) -> tuple:
+        """Hashable identity of everything that shapes the compiled sampler (not the chain state)."""
+
+        def ident(v):
+            try:
+                hash(v)
+                return v
+            except TypeError:
+                return ("id", id(v))
+
+        kw = tuple(sorted((k, ident(v)) for k, v in self.kernel_kwargs.items()))
+        return (ident(self.factory), self.family, ident(self.prior), self.warmup, self.keep, self.thin,
+                self.num_chains, self.chain_method, self.init_jitter, self.adapt, self.likelihood_scale,
+                self.batch_size, kw)
+
     @property
     def adapts(self) -> bool:
         """Window adaptation runs (HMC-family kernel, adapt=True, warmup > 0)."""
