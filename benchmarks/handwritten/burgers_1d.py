@@ -20,16 +20,14 @@ Ways to get ``u, u_x, u_t, u_xx`` (``deriv``), fastest first on a 2-core CPU (be
 
 from __future__ import annotations
 
-import statistics
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 
-from benchmarks.handwritten.mlp import init_mlp, mlp
+from benchmarks.handwritten.mlp import mlp
 from benchmarks.handwritten.tower import mlp_tower
-from benchmarks.handwritten.train import make_jit_step, make_scan_runner, python_loop, time_steps
+from benchmarks.handwritten.train import trainers
 
 SIZES = [2, 32, 32, 32, 32, 1]
 LEARNING_RATE = 1e-3
@@ -115,42 +113,6 @@ def make_loss(deriv: str = "linearize", seed: int = 0):
     return loss
 
 
-def _init(seed: int):
-    opt = optax.adam(LEARNING_RATE)
-    params = init_mlp(jax.random.PRNGKey(seed), SIZES)
-    return opt, (params, opt.init(params))
-
-
-def build(seed: int = 0, deriv: str = "linearize"):
-    """The scan-chunked trainer.
-
-    Args:
-        seed: Initialisation seed (the data always use numpy seed 0).
-        deriv: One of ``DERIVATIVES``.
-
-    Returns:
-        ``(init_state, run_chunk)``; ``run_chunk(state, n_steps)`` returns ``(state, losses)`` with
-        losses of shape ``(n_steps,)``. The state passed in is donated.
-    """
-    opt, state = _init(seed)
-    return state, make_scan_runner(make_loss(deriv), opt)
-
-
-def build_python_loop(seed: int = 0, deriv: str = "linearize"):
-    """Same problem, a jitted single step driven from Python; same contract as :func:`build`."""
-    opt, state = _init(seed)
-    step = make_jit_step(make_loss(deriv), opt)
-    return state, lambda s, n_steps: python_loop(step, s, n_steps)
-
-
-def steps_per_second(n_steps: int = 200, repeats: int = 5, loop: str = "scan", deriv: str = "linearize") -> float:
-    """Median steady-state training steps per second (compile and warm-up excluded).
-
-    Args:
-        n_steps: Steps per timed call.
-        repeats: Timed calls; the median rate is returned.
-        loop: ``"scan"`` or ``"python"``.
-        deriv: One of ``DERIVATIVES``.
-    """
-    state, run = (build if loop == "scan" else build_python_loop)(0, deriv)
-    return statistics.median(time_steps(run, state, n_steps, repeats))
+build, build_python_loop, steps_per_second = trainers(make_loss, SIZES, LEARNING_RATE, "linearize")
+"""``build(seed, deriv)``, ``build_python_loop(seed, deriv)``, ``steps_per_second(n_steps, repeats, loop, deriv)``:
+see :func:`benchmarks.handwritten.train.trainers`."""

@@ -11,16 +11,14 @@ pass: since rows are independent, ``jvp`` with a tangent of ones gives every row
 
 from __future__ import annotations
 
-import statistics
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 
-from benchmarks.handwritten.mlp import init_mlp, mlp
+from benchmarks.handwritten.mlp import mlp
 from benchmarks.handwritten.tower import mlp_tower
-from benchmarks.handwritten.train import make_jit_step, make_scan_runner, python_loop, time_steps
+from benchmarks.handwritten.train import trainers
 
 SIZES = [1, 32, 32, 32, 1]
 LEARNING_RATE = 1e-3
@@ -58,46 +56,6 @@ def make_loss(deriv: str = "jvp"):
     return loss
 
 
-def _init(seed: int):
-    opt = optax.adam(LEARNING_RATE)
-    params = init_mlp(jax.random.PRNGKey(seed), SIZES)
-    return opt, (params, opt.init(params))
-
-
-def build(seed: int = 0, deriv: str = "jvp"):
-    """The scan-chunked trainer.
-
-    Args:
-        seed: Initialisation seed.
-        deriv: ``"jvp"`` (nested forward mode) or ``"manual"`` (hand-written tower).
-
-    Returns:
-        ``(init_state, run_chunk)``; ``run_chunk(state, n_steps)`` returns ``(state, losses)`` with
-        losses of shape ``(n_steps,)``. The state passed in is donated.
-    """
-    opt, state = _init(seed)
-    return state, make_scan_runner(make_loss(deriv), opt)
-
-
-def build_python_loop(seed: int = 0, deriv: str = "jvp"):
-    """Same problem, a jitted single step driven from Python.
-
-    Returns:
-        ``(init_state, run_chunk)`` with the same contract as :func:`build`.
-    """
-    opt, state = _init(seed)
-    step = make_jit_step(make_loss(deriv), opt)
-    return state, lambda s, n_steps: python_loop(step, s, n_steps)
-
-
-def steps_per_second(n_steps: int = 2000, repeats: int = 5, loop: str = "scan", deriv: str = "jvp") -> float:
-    """Median steady-state training steps per second (compile and warm-up excluded).
-
-    Args:
-        n_steps: Steps per timed call.
-        repeats: Timed calls; the median rate is returned.
-        loop: ``"scan"`` or ``"python"``.
-        deriv: ``"jvp"`` or ``"manual"``.
-    """
-    state, run = (build if loop == "scan" else build_python_loop)(0, deriv)
-    return statistics.median(time_steps(run, state, n_steps, repeats))
+build, build_python_loop, steps_per_second = trainers(make_loss, SIZES, LEARNING_RATE, "jvp")
+"""``build(seed, deriv)``, ``build_python_loop(seed, deriv)``, ``steps_per_second(n_steps, repeats, loop, deriv)``:
+see :func:`benchmarks.handwritten.train.trainers`."""

@@ -76,3 +76,40 @@ def time_steps(advance: Callable, state, n_steps: int, repeats: int) -> list[flo
     if not np.all(np.isfinite(np.asarray(losses))):
         raise FloatingPointError("loss became non-finite during timing")
     return rates
+
+
+def trainers(make_loss: Callable, sizes: list, learning_rate: float, default_deriv: str):
+    """The ``build``, ``build_python_loop`` and ``steps_per_second`` functions of one benchmark problem.
+
+    Args:
+        make_loss: ``deriv -> (params -> scalar loss)``.
+        sizes: MLP layer widths.
+        learning_rate: adam learning rate.
+        default_deriv: the derivative strategy used when none is named.
+
+    Returns:
+        ``build(seed, deriv) -> (state, run_chunk)`` (scan loop, state donated),
+        ``build_python_loop(seed, deriv)`` (same contract, Python loop over a jitted step) and
+        ``steps_per_second(n_steps, repeats, loop, deriv)`` (median steady-state rate).
+    """
+    from benchmarks.handwritten.mlp import init_mlp
+
+    def init(seed: int):
+        opt = optax.adam(learning_rate)
+        params = init_mlp(jax.random.PRNGKey(seed), sizes)
+        return opt, (params, opt.init(params))
+
+    def build(seed: int = 0, deriv: str = default_deriv):
+        opt, state = init(seed)
+        return state, make_scan_runner(make_loss(deriv), opt)
+
+    def build_python_loop(seed: int = 0, deriv: str = default_deriv):
+        opt, state = init(seed)
+        step = make_jit_step(make_loss(deriv), opt)
+        return state, lambda s, n_steps: python_loop(step, s, n_steps)
+
+    def steps_per_second(n_steps: int = 200, repeats: int = 5, loop: str = "scan", deriv: str = default_deriv):
+        state, run = (build if loop == "scan" else build_python_loop)(0, deriv)
+        return float(np.median(time_steps(run, state, n_steps, repeats)))
+
+    return build, build_python_loop, steps_per_second
