@@ -13,8 +13,10 @@ is a *mean* of r²; used as a likelihood it would need ``likelihood_scale = N / 
 
 Four chains start from jittered copies of the initial values (``init_jitter``); NUTS's window adaptation
 tunes the step size and a diagonal mass matrix during the ``warmup`` epochs, so
-``epochs = warmup + keep``. Convergence is judged with the rank-normalised R-hat and bulk ESS
-(``pl.bayesian.rhat`` / ``ess``, which match ArviZ).
+``epochs = warmup + keep``. a and b are two handles, each with its own NUTS kernel: every epoch moves
+a given b, then b given a (Metropolis-within-Gibbs); tutorial 07 samples θ = (A, B) as one parameter.
+Convergence is judged with the rank-normalised R-hat and bulk ESS (``pl.bayesian.rhat`` / ``ess``,
+which match ArviZ).
 
 Because the model is linear in (a, b) and the prior is Gaussian, the posterior is known in closed form
 (Bayesian linear regression with design matrix [sin πx, cos πx]); the script compares the sampled

