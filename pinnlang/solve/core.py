@@ -237,6 +237,7 @@ class Core:
                 if done > 0 or previous is not None:
                     steady_steps, steady_time = steady_steps + length * per, steady_time + dt
                 ep = self.epoch + per * np.arange(1, length + 1) - 1
+                ep = ep if len(totals) == length else ep[-1:]  # sampling only: one record per chunk
                 if not np.all(np.isfinite(totals)):
                     self._fail(run, frozen, start, previous, totals, terms, ep, optax_backends, bayesian, collect)
                 if collect:
@@ -255,7 +256,9 @@ class Core:
         bad = int(np.argmax(~np.isfinite(totals)))
         self.history.append(epochs[: bad + 1], totals[: bad + 1], terms[: bad + 1])
         # the values at iteration `bad` gave the non-finite loss; those of `bad - 1` were the last finite ones
-        if bad >= 1:
+        if len(totals) == 1 and not optax_backends:
+            restored = start  # one record per chunk: the chunk started from values with a finite loss
+        elif bad >= 1:
             restored = run(start, frozen, bad - 1, collect)[0] if bad > 1 else start
         elif previous is not None:
             p_start, p_len, p_collect = previous

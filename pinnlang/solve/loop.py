@@ -48,7 +48,9 @@ def make_chunk_runner(loss: Callable, optax_backends: dict, mcmc_backends: dict[
 
     One scan iteration runs ``thin`` epochs when ``collect`` (else one) and emits the loss at its last
     epoch; when collecting it also emits every Bayesian handle's chain positions ``(K, ...)`` and the
-    kernel diagnostics of the block.
+    kernel diagnostics of the block. Without optimised handles nothing needs the loss inside a step
+    (kernels evaluate their own log-density), so it is evaluated once, at the end of the chunk:
+    ``totals`` then has length 1.
 
     The step carries no finiteness bookkeeping (a per-step select over every parameter and
     optimiser state costs about 25 % on small networks); the caller checks the chunk's losses
@@ -94,7 +96,7 @@ def make_chunk_runner(loss: Callable, optax_backends: dict, mcmc_backends: dict[
                     value_fn = lambda p, k=k: total_fn({**params, k: p}, data)[0]  # noqa: E731
                     params[k], states[k] = backend.step(params[k], grads[k], states[k], total, value_fn)
             else:
-                total, terms = total_fn(params, data)
+                total, terms = jnp.zeros(()), jnp.zeros(())  # not recorded per step (see above)
             infos = {}
             step_key = jax.random.fold_in(c.key, c.step)
             for i, (k, backend) in enumerate(sorted(mcmc_backends.items())):
@@ -117,6 +119,10 @@ def make_chunk_runner(loss: Callable, optax_backends: dict, mcmc_backends: dict[
             samples = {k: b.positions(c.states[k]) for k, b in mcmc_backends.items()}
             return c, (total, terms, samples, infos)
 
-        return jax.lax.scan(iteration, carry, None, length=length)
+        carry, out = jax.lax.scan(iteration, carry, None, length=length)
+        if not optax_backends:  # the loss at the end of the chunk only
+            total, terms = total_fn(carry.params, carry.data)
+            out = (total[None], terms[None], *out[2:])
+        return carry, out
 
     return jax.jit(run, static_argnums=(2, 3))
