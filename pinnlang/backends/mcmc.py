@@ -147,7 +147,7 @@ class McmcBackend:
         Returns:
             ``(state, info)`` where ``info`` holds the captured diagnostics, each ``(K,)``.
         """
-        keys = jax.random.split(key, self.num_chains)
+        keys = key[None] if self.num_chains == 1 else jax.random.split(key, self.num_chains)
         fields = self.config.diagnostics
         if self.config.family == FULL:
             alg = self._algorithm(target, state.tuned)

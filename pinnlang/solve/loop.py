@@ -102,7 +102,8 @@ def make_chunk_runner(loss: Callable, optax_backends: dict, mcmc_backends: dict[
             for i, (k, backend) in enumerate(sorted(mcmc_backends.items())):
                 batch = backend.config.batch_size
                 d = minibatch(data, jax.random.fold_in(step_key, 1000 + i), batch) if batch else data
-                states[k], infos[k] = backend.step(jax.random.fold_in(step_key, i), states[k],
+                kernel_key = step_key if len(mcmc_backends) == 1 else jax.random.fold_in(step_key, i)
+                states[k], infos[k] = backend.step(kernel_key, states[k],
                                                     targets(k, {**frozen, **params}, d))
                 params[k] = jax.tree_util.tree_map(lambda a: a[0], backend.positions(states[k]))
             return Carry(params, states, data, c.step + 1, c.key), (total, terms, infos)
