@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ..errors import PinnlangError, PointSetError, ShapeError
 from .node import Node, walk
-from .ops import Apply, Concatenate, as_node
+from .ops import Concatenate, as_node
 from .reductions import Reduction
 from .variables import Variable
 
@@ -154,4 +154,4 @@ def div(field, variables=None) -> Node:
     return out
 
 
-__all__ = ["Derivative", "diff", "grad", "laplacian", "div", "Apply"]
+__all__ = ["Derivative", "diff", "grad", "laplacian", "div"]

@@ -10,7 +10,7 @@ evaluates a shared sub-expression once.
 from __future__ import annotations
 
 import itertools
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 import jax
 
@@ -131,8 +131,3 @@ def common_points(nodes, what: str = "operation"):
                 "pl.core([residual_a.mse, residual_b.mse])) or call the model on the same variables."
             )
     return found
-
-
-def map_leaves(fn: Callable, tree):
-    """``jax.tree_util.tree_map`` shorthand used by handles."""
-    return jax.tree_util.tree_map(fn, tree)
