@@ -25,7 +25,6 @@ import time
 
 import _common  # noqa: F401
 import blackjax
-import jax
 import numpy as np
 
 import pinnlang as pl

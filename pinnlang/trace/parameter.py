@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from ..errors import ConfigurationError
 from .constraints import IDENTITY, as_bijector

@@ -1,7 +1,6 @@
 """Minibatches for stochastic-gradient kernels: rows, data arrays and noise follow; sums are unbiased."""
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 import pinnlang as pl

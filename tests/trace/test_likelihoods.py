@@ -59,3 +59,8 @@ def test_constrained_parameter_value_and_errors():
         pl.np.parameter((1,), init=-1.0, constraint="positive")
     with pytest.raises(pl.errors.ConfigurationError, match="unknown constraint"):
         pl.np.parameter((1,), constraint="negative")
+
+
+def test_parameter_repr_shows_its_constrained_value():
+    s = pl.np.parameter((2,), name="s", init=[0.5, 2.0], constraint="positive")
+    assert "Parameter s (2,)" in repr(s) and "2." in repr(s)
