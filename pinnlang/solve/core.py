@@ -137,10 +137,11 @@ class Core:
             states[k] = b.init(params[k]) if fresh else prev[2]
         loss = lambda p, d: self.loss(p, d, statics)  # noqa: E731
         mcmc = build_backends(self.handles, bayesian, len(updated))
-        thin, keep = 1, 0
+        schedule = (1, 0, 0, 1)  # (num_chains, warmup, keep, thin)
         if bayesian:
-            _, _, keep, thin = common_schedule({k: self.handles[k].sampler for k in bayesian})
+            schedule = common_schedule({k: self.handles[k].sampler for k in bayesian})
             check_priors(self.handles, bayesian)
+        _, _, keep, thin = schedule
         sig = (tuple((k, id(b.transform)) for k, b in optax_backends.items()),
                tuple((k, self.handles[k].sampler.fingerprint()) for k in bayesian), tuple(sorted(frozen)),
                resample_every, tuple(sorted(resamplers)), _static_signature(statics))
@@ -157,8 +158,8 @@ class Core:
         t_start = time.perf_counter()
         try:
             if bayesian:
-                params, states, phases = self._sampling_phases(epochs, print_rate, params, states, frozen, data, key,
-                                                               mcmc, start, optax_backends, bayesian, bar)
+                params, states, phases = self._sampling_phases(epochs, print_rate, schedule, params, states, frozen,
+                                                               data, key, mcmc, start, optax_backends, bayesian, bar)
             else:
                 phases = [(epochs, False)]
             carry = Carry(params, states, data, jnp.asarray(self.epoch, jnp.int32), key)
@@ -178,14 +179,14 @@ class Core:
             store_posterior(h, [s[k] for s in samples], [i[k] for i in infos], keep)
         return self.history
 
-    def _sampling_phases(self, epochs, print_rate, params, states, frozen, data, key, mcmc, start,
+    def _sampling_phases(self, epochs, print_rate, schedule, params, states, frozen, data, key, mcmc, start,
                          optax_backends, bayesian, bar):
         """Continue existing chains, or adapt/initialise new ones; returns ``(params, states, phases)``.
 
         ``phases`` lists ``(epochs, collect)`` runs of the scan: discarded warmup (when no window
         adaptation consumed it) and sampling.
         """
-        _, warmup, keep, thin = common_schedule({k: self.handles[k].sampler for k in bayesian})
+        _, warmup, keep, thin = schedule
         previous = {k: self._opt_states.get(k) for k in bayesian}
         if all(v is not None and v[0] == self.handles[k].version for k, v in previous.items()):
             return params, {**states, **{k: previous[k][2] for k in bayesian}}, [(epochs, True)]
