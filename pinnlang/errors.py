@@ -26,4 +26,18 @@ class PointSetError(PinnlangError):
 
 
 class NonFiniteLossError(PinnlangError, FloatingPointError):
-    """A loss term became NaN or infinite during a solve."""
+    """A loss term became NaN or infinite during a solve.
+
+    Attributes:
+        epoch: the epoch whose loss was not finite.
+        terms: the names of the non-finite terms.
+    """
+
+    def __init__(self, message: str, *, epoch: int | None = None, terms=()):
+        super().__init__(message)
+        self.epoch = epoch
+        self.terms = list(terms)
+
+
+class CheckpointError(PinnlangError):
+    """A checkpoint file that cannot be read, or that belongs to a differently configured problem."""

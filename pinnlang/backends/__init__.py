@@ -1,5 +1,9 @@
-"""Update rules, one file each, as pure ``(init, step)`` pairs over a part of the parameter pytree."""
+"""Update rules, one file each: NamedTuples of pure functions over a group's part of the parameters."""
 
-from .optax_backend import OptaxBackend
+from .base import DENSITY, GRADIENT, Backend, Problem, Tuning
+from .mcmc import mcmc_backend
+from .optax_backend import OptState, optax_backend
+from .sgmcmc import sgmcmc_backend
 
-__all__ = ["OptaxBackend"]
+__all__ = ["Backend", "DENSITY", "GRADIENT", "OptState", "Problem", "Tuning", "mcmc_backend", "optax_backend",
+           "sgmcmc_backend"]

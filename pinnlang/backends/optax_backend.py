@@ -1,42 +1,41 @@
-"""Point estimates with an optax transformation."""
+"""Point estimates with an optax transformation, as a gradient backend."""
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from typing import Any, NamedTuple
 
 import optax
 
+from .base import GRADIENT, Backend, count, counting_tuning
 
-class OptaxBackend(NamedTuple):
-    """Gradient-based updates of one handle's values.
 
-    Attributes:
-        transform: the optax ``GradientTransformation`` (``ExtraArgs`` variants such as
-            ``optax.lbfgs`` receive ``value``, ``grad`` and ``value_fn``).
+class OptState(NamedTuple):
+    """Values of an optimised group and the optimiser's state."""
+
+    params: Any
+    opt_state: Any
+
+
+def optax_backend(transform: optax.GradientTransformation, name: str = "optax") -> Backend:
+    """A :class:`~pinnlang.backends.base.Backend` taking one optax step per solve step.
+
+    ``ExtraArgs`` transformations (``optax.lbfgs`` and other line searches) also receive ``value``,
+    ``grad`` and ``value_fn``; ``value_fn`` holds every other group at the start of the step, so
+    the line search sees one fixed function whose value at the start point is ``value``.
     """
+    extra = isinstance(transform, optax.GradientTransformationExtraArgs)
 
-    transform: optax.GradientTransformation
+    def init(key, position, tuning, problem):
+        del key, tuning, problem
+        return OptState(position, transform.init(position))
 
-    @property
-    def needs_value_fn(self) -> bool:
-        return isinstance(self.transform, optax.GradientTransformationExtraArgs)
-
-    def init(self, params):
-        """Optimiser state for ``params``."""
-        return self.transform.init(params)
-
-    def step(self, params, grads, state, value, value_fn: Callable):
-        """One update: ``(params, state) -> (params, state)``.
-
-        Args:
-            params: this handle's values.
-            grads: gradient of the total loss with respect to them.
-            state: optimiser state.
-            value: the total loss at ``params``.
-            value_fn: ``params -> total loss`` with every other handle fixed (line searches).
-        """
-        if self.needs_value_fn:
-            updates, state = self.transform.update(grads, state, params, value=value, grad=grads, value_fn=value_fn)
+    def step(key, state, tuning, problem):
+        del key, tuning
+        if extra:
+            updates, opt_state = transform.update(problem.grad, state.opt_state, state.params, value=problem.value,
+                                                  grad=problem.grad, value_fn=problem.value_fn)
         else:
-            updates, state = self.transform.update(grads, state, params)
-        return optax.apply_updates(params, updates), state
+            updates, opt_state = transform.update(problem.grad, state.opt_state, state.params)
+        return OptState(optax.apply_updates(state.params, updates), opt_state), {}
+
+    return Backend(name, GRADIENT, init, step, lambda s: s.params, counting_tuning, count)

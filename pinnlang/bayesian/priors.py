@@ -86,6 +86,13 @@ class Prior:
     def __repr__(self) -> str:
         return f"{self.name}({', '.join(f'{k}={v!r}' for k, v in self._args.items())})"
 
+    # equal settings make equal priors, so a new .bayesian(prior=gaussian(1.0)) reuses compiled samplers
+    def __eq__(self, other) -> bool:
+        return type(self) is type(other) and self._args == other._args
+
+    def __hash__(self) -> int:
+        return hash((type(self), tuple(sorted((k, repr(v)) for k, v in self._args.items()))))
+
 
 def _normal_log_pdf(x: jax.Array, sigma) -> jax.Array:
     return -0.5 * jnp.square(x / sigma) - jnp.log(sigma) - _HALF_LOG_2PI

@@ -3,77 +3,85 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections import Counter
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 
-from ..backends import OptaxBackend
 from ..compile.loss import CompiledLoss
-from ..compile.program import GraphAnalysis, Program, point_key
-from ..errors import ConfigurationError, NonFiniteLossError, ShapeError
-from ..trace import Node
-from ..trace.ops import as_node
+from ..compile.program import point_key
+from ..errors import ConfigurationError
+from .engine import Engine
+from .evaluate import Evaluation
 from .history import History
-from .loop import Carry, make_chunk_runner
-from .sampling import build_backends, check_priors, common_schedule, make_targets, start_chains, store_posterior
+from .hooks import Hooks
+from .plan import Plan, SAMPLED
+from .posterior import DrawBuffer, Posterior
 from .progress import Progress, progress_enabled
+from .run import Execution, RunRecord, chunk_plan
+from .state import assemble, member_positions
 
 log = logging.getLogger("pinnlang")
 
-DEFAULT_LEARNING_RATE = 1e-3
+GIB = 1 << 30
 
 
-class Core:
+def _integer(name: str, value, *, allow_none: bool = False):
+    """``value`` as a positive Python int (numpy integers accepted, bools and floats rejected)."""
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ConfigurationError(f"{name} needs a positive integer number of steps, got {value!r}")
+    return int(value)
+
+
+class Core(Evaluation):
     """Loss terms compiled into one solver.
 
     Args:
         losses: scalar loss expressions (``residual.mse``, ...).
         weights: one weight per term (default ones).
         names: display names of the terms.
-        seed: integer seed of every random choice the core makes (noise, resampling).
+        seed: integer seed of every random choice the core makes (noise, resampling, chains).
         key: a ``jax.random`` key instead of ``seed``.
     """
 
     def __init__(self, losses, weights=None, *, names=None, seed: int = 0, key=None):
         self.loss = CompiledLoss(losses, weights, names)
-        self.key = jax.random.PRNGKey(seed) if key is None else key
+        key = jax.random.PRNGKey(seed) if key is None else key
+        if jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
+            key = jax.random.key_data(key)
+        self.key = key
         self.noise_key = jax.random.fold_in(self.key, 0)
+        self.solve_key = jax.random.fold_in(self.key, 1)
         self.history = History(self.loss.names)
         self.epoch = 0
-        self._opt_states: dict = {}
-        self._runners: dict = {}
+        self._runners: dict = {}  # plan signature -> Engine
+        self._executables: dict = {}  # id(engine) -> {(iterations, collect): compiled chunk}
         self._evaluators: dict = {}
         self._default_transforms: dict = {}
         self._handles_of: dict = {}
-        names = Counter(h.name for h in self.handles.values())
-        for n, c in names.items():
+        self._state = None  # SolverState after the last chunk
+        self._engine = None  # Engine of the last solve
+        self._written: dict = {}  # handle key -> leaves written back by the last solve
+        self._run = None  # RunRecord of the last solve
+        self._buffer = None  # DrawBuffer of the last solve
+        self._snapshot = None  # what rollback() restores
+        self._warned: set = set()
+        counts = Counter(h.name for h in self.handles.values())
+        for n, c in counts.items():
             if c > 1:
                 log.warning("%d models/parameters share the name %r; give them distinct name= for clear logs", c, n)
 
     @property
     def handles(self) -> dict:
-        """``{key_name: Model | Parameter}`` appearing in the losses."""
+        """``{key_name: Model | Parameter}`` appearing in the losses, in program order."""
         return self.loss.program.handles
 
-    # -- solve -----------------------------------------------------------------------------
-    def _plan(self):
-        """Split handles into optax-updated, sampled and frozen ones."""
-        optax_backends, bayesian = {}, []
-        for k, h in self.handles.items():
-            if h.frozen:
-                continue
-            if h.sampler is not None:
-                bayesian.append(k)
-                continue
-            if h.transform is None and k not in self._default_transforms:
-                self._default_transforms[k] = optax.adam(DEFAULT_LEARNING_RATE)
-            optax_backends[k] = OptaxBackend(h.transform if h.transform is not None else self._default_transforms[k])
-        return optax_backends, sorted(bayesian)
-
+    # -- configuration -----------------------------------------------------------------------------
     def _resamplers(self, resample_every):
         if not resample_every:
             return {}
@@ -85,299 +93,376 @@ class Core:
         if not out:
             raise ConfigurationError(
                 "resample_every was given but no point set of this problem is randomly sampled; build the domain "
-                "with sampler='uniform' (or 'sobol', 'halton', 'lhs') and num_points=..., or drop resample_every"
-            )
+                "with sampler='uniform' (or 'sobol', 'halton', 'lhs') and num_points=..., or drop resample_every")
+        from ..compile import program as _program
+
+        check = getattr(_program, "check_resampling", None)
+        if check is not None:
+            check(self.loss.program.analysis, sorted(out))
         return out
 
-    def solve(self, epochs: int, print_rate: int | None = None, *, resample_every: int | None = None,
-              progress: bool | None = None) -> History:
-        """Train and sample every handle for ``epochs`` steps.
+    def _engine_for(self, plan: Plan, resample_every) -> Engine:
+        resamplers = self._resamplers(resample_every)
+        statics = self.loss.program.statics()
+        sig = (plan.fingerprint(), resample_every, tuple(sorted(resamplers)), _static_signature(statics))
+        if sig not in self._runners:
+            loss_fn = lambda p, d: self.loss(p, d, statics)  # noqa: E731
+            self._runners[sig] = Engine(plan, loss_fn, self.loss.program.minibatch, resamplers, resample_every)
+        return self._runners[sig]
 
-        Optimised handles take one optax step per epoch; Bayesian handles (``.bayesian(...)``) one
-        kernel transition per epoch and chain. With Bayesian handles the epochs are
-        ``warmup`` (window adaptation for HMC-family kernels with ``adapt=True``, else discarded
-        steps) followed by sampling, one kept sample every ``thin`` epochs; the last ``keep``
-        samples are stored in ``handle.posterior_samples``. The steps run inside ``jax.lax.scan``
-        chunks of ``print_rate`` steps (one dispatch and one host transfer per chunk). Calling
-        ``solve`` again continues from where it stopped (chains continue without a new warmup).
+    def _untouched(self, key: str) -> bool:
+        """The handle still holds exactly the values the last solve wrote back."""
+        written = self._written.get(key)
+        leaves = jax.tree_util.tree_leaves(self.handles[key].get_trainable())
+        return written is not None and len(written) == len(leaves) and all(a is b for a, b in zip(written, leaves))
+
+    def _start_state(self, engine: Engine):
+        """The solver state at the start of a solve: groups unchanged since the last solve continue."""
+        plan = engine.plan
+        kept = {}
+        if self._state is not None and self._engine is not None:
+            old = self._engine.plan
+            index = {old.group_fingerprint(g): g.index for g in old.groups}
+            for g in plan.groups:
+                j = index.get(plan.group_fingerprint(g))
+                if j is not None and all(self._untouched(m.key) for m in g.members):
+                    kept[g.index] = (self._state.groups[j], self._state.tunings[j])
+        data = self.loss.program.data(self.noise_key)  # the domains' current arrays (users may swap data)
+        if self._state is not None and engine.resampled:  # resampled points go on from where they were
+            old = self._state.data["coords"]
+            data["coords"].update({pk: old[pk] for pk in engine.resampled if pk in old})
+        values = {k: h.get_trainable() for k, h in self.handles.items()}
+        start = engine.start(frozenset(kept))
+        return start(values, self.solve_key, self.epoch, data, kept), sorted(kept)
+
+    # -- solve --------------------------------------------------------------------------------------
+    def solve(self, epochs: int, print_rate: int | None = None, *, resample_every: int | None = None,
+              progress: bool | None = None, callbacks=(), trackers=(), checkpoint=None,
+              checkpoint_every: int | None = None, resume: bool = False, label: str | None = None) -> History:
+        """Train and sample every configured group for ``epochs`` steps.
+
+        Optimised groups take one optax step per epoch; sampled groups one kernel transition per
+        epoch and chain: a remaining ``warmup`` (window adaptation for HMC-family kernels with
+        ``adapt=True``), burn-in, then the last ``keep`` draws, one every ``thin`` epochs, into
+        ``handle.posterior_samples``. The steps run in ``lax.scan`` chunks of ``print_rate`` steps (one
+        dispatch and one host transfer per chunk). Calling ``solve`` again continues: optimiser states
+        and chains go on where they stopped, without a new warmup, for the groups whose configuration
+        and values did not change.
 
         Args:
             epochs: number of steps (> 0).
-            print_rate: steps per chunk (progress/history cadence); default ``min(epochs, 500)``.
+            print_rate: steps per chunk (progress, history, hooks and checkpoint cadence); default
+                ``min(epochs, 500)``.
             resample_every: redraw randomly sampled collocation points every this many epochs.
             progress: force the progress bar on/off (default: on for an interactive terminal, off in CI).
+            callbacks: functions ``report -> bool | None`` called after every chunk; ``True`` stops the
+                solve cleanly (see :mod:`pinnlang.solve.hooks`).
+            trackers: experiment trackers (``start``/``log``/``finish``); failures only log a warning.
+            checkpoint: a path; the solve state is saved there every ``checkpoint_every`` epochs and at
+                the end (see :meth:`save`).
+            checkpoint_every: epochs between checkpoints (default: only at the end).
+            resume: with ``checkpoint``: if the file exists, load it and finish the solve it holds (a
+                rerun of an interrupted script continues where the last checkpoint left off).
+            label: the name of this solve's history segment.
 
         Returns:
             The core's :class:`History` (all solves so far).
 
         Raises:
-            NonFiniteLossError: a loss term became NaN/inf; values are restored to the last finite step.
+            NonFiniteLossError: a loss term became NaN/inf; values are those of the last finite step.
         """
-        if not isinstance(epochs, (int, np.integer)) or isinstance(epochs, bool) or epochs <= 0:
-            raise ConfigurationError(f"solve(epochs) needs a positive integer number of steps, got {epochs!r}")
-        epochs = int(epochs)
-        print_rate = min(epochs, 500) if print_rate is None else int(print_rate)
-        if print_rate <= 0:
-            raise ConfigurationError(f"print_rate must be a positive integer, got {print_rate}")
-        if resample_every is not None and (not isinstance(resample_every, int) or resample_every <= 0):
-            raise ConfigurationError(f"resample_every must be a positive integer, got {resample_every!r}")
-        optax_backends, bayesian = self._plan()
-        if not optax_backends and not bayesian:
+        epochs = _integer("solve(epochs)", epochs)
+        print_rate = min(epochs, 500) if print_rate is None else _integer("print_rate", print_rate)
+        resample_every = _integer("resample_every", resample_every, allow_none=True)
+        checkpoint_every = _integer("checkpoint_every", checkpoint_every, allow_none=True)
+        if checkpoint_every is not None and checkpoint is None:
+            raise ConfigurationError("checkpoint_every needs checkpoint=<path> (where to write the checkpoints)")
+        if not isinstance(resume, bool):
+            raise ConfigurationError(f"resume must be True or False, got {resume!r}")
+        if resume and checkpoint is None:
+            raise ConfigurationError("resume=True needs checkpoint=<path> (the checkpoint to resume from)")
+        hooks = Hooks(callbacks, trackers)
+        if resume and os.path.exists(checkpoint):
+            self.load(checkpoint)
+            if self._run is None or self._run.finished:
+                log.info("%s holds a finished solve (epoch %d); nothing to resume", checkpoint, self.epoch)
+                return self.history
+            if self._run.epochs != epochs:
+                raise ConfigurationError(
+                    f"{checkpoint} holds a solve of {self._run.epochs} epochs, this call asks for {epochs}; call "
+                    "solve with the same epochs to finish it, or resume=False to start a new solve")
+            return self.resume(callbacks=callbacks, trackers=trackers, progress=progress)
+        plan = Plan(self.handles, self._default_transforms)
+        if not plan.groups:
             raise ConfigurationError("every model and parameter in these losses is frozen: nothing to solve for")
-        resamplers = self._resamplers(resample_every)
-        program = self.loss.program
-        statics = program.statics()
-        updated = list(optax_backends) + bayesian
-        params = {k: self.handles[k].get_trainable() for k in updated}
-        frozen = {k: h.get_trainable() for k, h in self.handles.items() if k not in updated}
-        states = {}
-        for k, b in optax_backends.items():
-            prev = self._opt_states.get(k)
-            fresh = prev is None or prev[0] != self.handles[k].version or prev[1] is not b.transform
-            states[k] = b.init(params[k]) if fresh else prev[2]
-        loss = lambda p, d: self.loss(p, d, statics)  # noqa: E731
-        mcmc = build_backends(self.handles, bayesian, len(updated))
-        schedule = (1, 0, 0, 1)  # (num_chains, warmup, keep, thin)
-        if bayesian:
-            schedule = common_schedule({k: self.handles[k].sampler for k in bayesian})
-            check_priors(self.handles, bayesian)
-        _, _, keep, thin = schedule
-        sig = (tuple((k, id(b.transform)) for k, b in optax_backends.items()),
-               tuple((k, self.handles[k].sampler.fingerprint()) for k in bayesian), tuple(sorted(frozen)),
-               resample_every, tuple(sorted(resamplers)), _static_signature(statics))
-        if sig not in self._runners:
-            targets = make_targets(loss, self.handles)
-            run = make_chunk_runner(loss, optax_backends, mcmc, targets, resamplers, resample_every, thin,
-                                    program.minibatch)
-            start = jax.jit(lambda p, f, d, kk: start_chains(kk, mcmc, p, targets, f, d))
-            self._runners[sig] = (run, targets, start)
-        run, targets, start = self._runners[sig]
-        data = program.data(self.noise_key)
-        key = jax.random.fold_in(self.key, 1 + self.epoch)
-        bar = Progress(epochs, progress_enabled(progress))
-        t_start = time.perf_counter()
+        _check_priors(plan)
+        engine = self._engine_for(plan, resample_every)
+        state, kept = self._start_state(engine)
+        warmup_left = self._warmup_left(engine, state)
+        if plan.sampled and warmup_left and epochs <= warmup_left:
+            raise ConfigurationError(
+                f"solve({epochs}) leaves no epochs for sampling after warmup={warmup_left}; run warmup + keep*thin = "
+                f"{warmup_left + plan.keep * plan.thin} epochs")
+        self._snapshot = self._take_snapshot()
+        for k in plan.updated_keys():
+            self.handles[k]._posterior = None
+        for h in self.handles.values():
+            h._solved = True
+        self.history.truncate(int(np.searchsorted(self.history.epochs, self.epoch)))  # after a non-finite stop
+        self._state, self._engine = state, engine
+        chunks = chunk_plan(epochs, print_rate, plan.thin, plan.keep, warmup_left, bool(plan.sampled))
+        record = RunRecord(epochs, print_rate, self.epoch, chunks, plan.thin, label or self._default_label(plan),
+                           checkpoint=None if checkpoint is None else os.fspath(checkpoint),
+                           checkpoint_every=checkpoint_every, last_checkpoint=self.epoch,
+                           resample_every=resample_every)
+        buffer = self._draw_buffer(engine, chunks)
+        self._log_plan(engine, kept, warmup_left, epochs, chunks)
+        self.history.begin(record.label)
+        return self._execute(engine, record, buffer, hooks, progress)
+
+    def resume(self, *, callbacks=(), trackers=(), progress: bool | None = None) -> History:
+        """Finish the last solve after an interrupt (``KeyboardInterrupt``) or a :meth:`load` of a
+        checkpoint written mid-solve: the result equals the uninterrupted solve, draw for draw."""
+        if self._run is None or self._run.finished or self._engine is None:
+            raise ConfigurationError("there is no interrupted solve to resume; call solve(epochs) to run more steps")
+        plan = Plan(self.handles, self._default_transforms)
+        if plan.fingerprint() != self._engine.plan.fingerprint():
+            raise ConfigurationError("the configuration changed since the interrupted solve (a .optimizer/.bayesian/"
+                                     ".mask/.freeze call); resume needs the same configuration, or call solve(...)")
+        return self._execute(self._engine, self._run, self._buffer, Hooks(callbacks, trackers), progress)
+
+    def _execute(self, engine, record, buffer, hooks, progress) -> History:
+        self._run, self._buffer, self._engine = record, buffer, engine
+        remaining = sum(n * (record.thin if c else 1) for n, c, _ in record.chunks[record.done:])
+        bar = Progress(remaining, progress_enabled(progress))
+        hooks.start(self, self.describe())
+        t0 = time.perf_counter()
         try:
-            if bayesian:
-                params, states, phases = self._sampling_phases(epochs, print_rate, schedule, params, states, frozen,
-                                                               data, key, mcmc, start, optax_backends, bayesian, bar)
-            else:
-                phases = [(epochs, False)]
-            carry = Carry(params, states, data, jnp.asarray(self.epoch, jnp.int32), key)
-            carry, samples, infos, rate = self._run_phases(run, carry, frozen, phases, print_rate, thin,
-                                                           optax_backends, bayesian, bar)
+            rate = Execution(self, engine, record, buffer, hooks, bar).execute()
+            self.history.steps_per_second = rate
+        except KeyboardInterrupt:
+            self._write_back(buffer, final=True)
+            log.warning("solve interrupted at epoch %d; the models hold the values of the last completed chunk and "
+                        "the history is consistent. crux.resume() finishes the solve", self.epoch)
+            raise
         finally:
             bar.close()
-            self.history.wall_time += time.perf_counter() - t_start
-        self.history.steps_per_second = rate
-        for k, b in optax_backends.items():
-            self.handles[k].set_trainable(carry.params[k])
-            self._opt_states[k] = (self.handles[k].version, b.transform, carry.states[k])
-        for k in bayesian:
-            h = self.handles[k]
-            h.set_trainable(carry.params[k])
-            self._opt_states[k] = (h.version, None, carry.states[k])
-            store_posterior(h, [s[k] for s in samples], [i[k] for i in infos], keep)
+            self.history.wall_time += time.perf_counter() - t0
+            hooks.finish(self)
+        self._write_back(buffer, final=True)
+        if record.checkpoint:
+            self.save(record.checkpoint)
+        self._report_chains(engine, buffer)
         return self.history
 
-    def _sampling_phases(self, epochs, print_rate, schedule, params, states, frozen, data, key, mcmc, start,
-                         optax_backends, bayesian, bar):
-        """Continue existing chains, or adapt/initialise new ones; returns ``(params, states, phases)``.
+    def _warmup_left(self, engine: Engine, state) -> int:
+        left = 0
+        for g in engine.plan.sampled:
+            t = int(jax.device_get(state.tunings[g.index].t))
+            left = max(left, engine.backends[g.index].warmup - t)
+        return max(left, 0)
 
-        ``phases`` lists ``(epochs, collect)`` runs of the scan: discarded warmup (when no window
-        adaptation consumed it) and sampling.
-        """
-        _, warmup, keep, thin = schedule
-        previous = {k: self._opt_states.get(k) for k in bayesian}
-        if all(v is not None and v[0] == self.handles[k].version for k, v in previous.items()):
-            return params, {**states, **{k: previous[k][2] for k in bayesian}}, [(epochs, True)]
-        if epochs <= warmup:
-            raise ConfigurationError(f"solve({epochs}) leaves no epochs for sampling after warmup={warmup}; "
-                                     f"run warmup + keep·thin = {warmup + keep * thin} epochs")
-        adapts = any(mcmc[k].config.adapts for k in bayesian)
-        if optax_backends and any(mcmc[k].num_chains > 1 for k in bayesian):
-            log.warning("optimised models are trained against chain 0 of the %d chains of the sampled ones (a "
-                        "stochastic-approximation EM scheme), not against each chain; use num_chains=1 for "
-                        "independent joint runs", mcmc[bayesian[0]].num_chains)
-        if adapts and optax_backends:
-            log.warning("window adaptation tunes the kernel with the optimised models held at their current values "
-                        "(they are not trained during the %d warmup epochs); consider adapt=False with a "
-                        "hand-picked step_size for a joint problem", warmup)
-        params, chain_states = start(params, frozen, data, jax.random.fold_in(key, 7))
-        phases = []
-        if adapts:  # blackjax's window adaptation ran the warmup epochs (no loss history for them)
-            bar.update(warmup, {})
-            self.epoch += warmup
-        elif warmup:
-            phases.append((warmup, False))
-        phases.append((epochs - warmup, True))
-        log.info("sampling path: %s over %d sampling epochs (thin=%d) chunked at print_rate=%d",
-                 "joint optax + MCMC scan" if optax_backends else "MCMC-only scan (no optimiser gradient pass)",
-                 epochs - warmup, thin, print_rate)
-        return params, {**states, **chain_states}, phases
+    def _draw_buffer(self, engine: Engine, chunks) -> DrawBuffer | None:
+        n_draws = sum(n for n, collect, _ in chunks if collect)
+        if n_draws == 0:
+            return None
+        keys = set(engine.posterior_keys)
+        template = [{k: v for k, v in pos.items() if k in keys}
+                    for pos in member_positions(engine.plan, engine.backends, self._state.groups)]
+        per_draw = sum(int(np.prod(a.shape)) * a.dtype.itemsize for a in jax.tree_util.tree_leaves(template))
+        need = per_draw * n_draws
+        physical = _physical_memory()
+        if physical and need > 0.8 * physical:
+            raise ConfigurationError(
+                f"this solve would keep {need / GIB:.1f} GiB of draws ({n_draws} draws x {per_draw / 1e6:.1f} MB), "
+                f"more than this machine's memory ({physical / GIB:.1f} GiB). Lower keep, raise thin, sample fewer "
+                "leaves (net.mask(M).bayesian(...)) or use fewer chains")
+        if need > GIB:
+            log.warning("this solve will keep %.2f GiB of draws (%d draws x %.1f MB); lower keep or raise thin if "
+                        "that is more than you need", need / GIB, n_draws, per_draw / 1e6)
+        return DrawBuffer(engine.plan, template, n_draws)
 
-    def _run_phases(self, run, carry, frozen, phases, print_rate, thin, optax_backends, bayesian, bar):
-        """Run the scan chunks of every phase; returns ``(carry, samples, infos, steps/s)``."""
-        samples, infos = [], []
-        steady_steps, steady_time, t_all, n_all = 0, 0.0, 0.0, 0
-        previous = None  # (carry, length, collect) at the start of the previous chunk, for NaN recovery
-        for phase_epochs, collect in phases:
-            per = thin if collect else 1
-            iterations = phase_epochs // per
-            if collect and iterations == 0:
-                raise ConfigurationError(f"{phase_epochs} sampling epochs are fewer than thin={thin}")
-            chunk = max(1, print_rate // per)
-            done = 0
-            while done < iterations:
-                length = min(chunk, iterations - done)
-                t0 = time.perf_counter()
-                start = carry
-                carry, out = run(carry, frozen, length, collect)
-                totals, terms = jax.device_get(out[:2])
-                dt = time.perf_counter() - t0
-                t_all, n_all = t_all + dt, n_all + length * per
-                if done > 0 or previous is not None:
-                    steady_steps, steady_time = steady_steps + length * per, steady_time + dt
-                ep = self.epoch + per * np.arange(1, length + 1) - 1
-                ep = ep if len(totals) == length else ep[-1:]  # sampling only: one record per chunk
-                if not np.all(np.isfinite(totals)):
-                    self._fail(run, frozen, start, previous, totals, terms, ep, optax_backends, bayesian, collect)
-                if collect:
-                    samples.append(jax.device_get(out[2]))
-                    infos.append(jax.device_get(out[3]))
-                self.history.append(ep, totals, terms)
-                self.epoch += length * per
-                done += length
-                previous = (start, length, collect)
-                bar.update(length * per, self.history.last())
-        rate = steady_steps / steady_time if steady_time > 0 else (n_all / t_all if t_all > 0 else float("nan"))
-        return carry, samples, infos, rate
+    def _default_label(self, plan: Plan) -> str:
+        kinds = []
+        if plan.optimised:
+            kinds.append("optimise")
+        if plan.sampled:
+            kinds.append("sample")
+        return f"{'+'.join(kinds)} {len(self.history.segments)}"
 
-    def _fail(self, run, frozen, start, previous, totals, terms, epochs, optax_backends, bayesian, collect):
-        """Record up to the first non-finite step, restore the last finite values, raise."""
-        bad = int(np.argmax(~np.isfinite(totals)))
-        self.history.append(epochs[: bad + 1], totals[: bad + 1], terms[: bad + 1])
-        # the values at iteration `bad` gave the non-finite loss; those of `bad - 1` were the last finite ones
-        if len(totals) == 1 and not optax_backends:
-            restored = start  # one record per chunk: the chunk started from values with a finite loss
-        elif bad >= 1:
-            restored = run(start, frozen, bad - 1, collect)[0] if bad > 1 else start
-        elif previous is not None:
-            p_start, p_len, p_collect = previous
-            restored = run(p_start, frozen, p_len - 1, p_collect)[0] if p_len > 1 else p_start
-        else:
-            restored = None  # the very first values already fail: keep them as the user gave them
-        if restored is not None:
-            for k in list(optax_backends) + list(bayesian):
-                self.handles[k].set_trainable(restored.params[k])
-        names = [n for n, v in zip(self.loss.names, terms[bad]) if not np.isfinite(v)] or ["total (weights)"]
-        self.epoch = int(epochs[bad])
-        raise NonFiniteLossError(
-            f"loss term(s) {', '.join(repr(n) for n in names)} became non-finite at epoch {int(epochs[bad])}; "
-            "models and parameters were restored to their last finite values. Lower the learning rate, rescale "
-            "the inputs/outputs, or check the residual for divisions by zero or logs of negative numbers."
-        )
+    def _log_plan(self, engine, kept, warmup_left, epochs, chunks):
+        plan = engine.plan
+        log.info("solve plan: %s; %d chain(s); continuing groups %s", plan.describe_blocks(), plan.num_chains,
+                 kept or "none")
+        if plan.sampled:
+            n_draws = sum(n for n, c, _ in chunks if c)
+            log.info("sampling: %d warmup epochs left, then %d draws (thin=%d) in %d chunk(s)", warmup_left, n_draws,
+                     plan.thin, len(chunks))
+            if n_draws < plan.keep:
+                log.warning("solve(%d) keeps %d draws, fewer than keep=%d; run warmup + keep*thin = %d epochs for all "
+                            "of them", epochs, n_draws, plan.keep, warmup_left + plan.keep * plan.thin)
+            shared = [g for g in plan.optimised if not g.chained]
+            if shared and plan.num_chains > 1 and "em" not in self._warned:
+                self._warned.add("em")
+                log.warning("%s: one shared point estimate trained on the gradient averaged over the %d chains (a "
+                            "Monte Carlo EM step); pass .optimizer(..., per_chain=True) for %d independent joint "
+                            "runs", ", ".join(g.label for g in shared), plan.num_chains, plan.num_chains)
 
-    # -- eval ------------------------------------------------------------------------------
-    def eval(self, exprs, domain=None, samples: str = "auto", chunk_size: int | None = None):
-        """Evaluate expressions (fields, derivatives, whole residuals) at the current values or over chains.
+    # -- results written back -------------------------------------------------------------------------
+    def _write_back(self, buffer, final: bool):
+        """Handles get chain 0's values of the current state; sampled handles their draws so far."""
+        engine, state = self._engine, self._state
+        if engine is None or state is None:
+            return
+        plan = engine.plan
+        positions = [jax.tree_util.tree_map(lambda a: a[0], p) if g.chained else p
+                     for g, p in zip(plan.groups, member_positions(plan, engine.backends, state.groups))]
+        values = assemble(plan, state.fixed, positions)
+        for k in plan.updated_keys():
+            h = self.handles[k]
+            h.set_trainable(values[k])
+            self._written[k] = tuple(jax.tree_util.tree_leaves(h.get_trainable()))
+        if buffer is not None and buffer.n > 0:
+            for k in engine.posterior_keys:
+                self.handles[k]._posterior = Posterior(self.handles[k], plan, buffer, state.fixed)
 
-        Args:
-            exprs: an expression or a list of them.
-            domain: evaluate on this domain's point sets (matched by tag) instead of the originals.
-            samples: ``"auto"``: push each evaluation forward through the posterior samples of the Bayesian
-                models the expressions depend on (``(K, N, ...)`` results), point values otherwise;
-                ``"chain"``: the same but an error when nothing is Bayesian; ``"point"``: current values
-                (the last sample of chain 0 for Bayesian models).
-            chunk_size: posterior samples evaluated at once (default: sized to keep outputs near 256 MB).
-
-        Returns:
-            One array for a single expression (or a one-element list), else a list.
-        """
-        if samples not in ("auto", "chain", "point"):
-            raise ConfigurationError(f"samples must be 'auto', 'chain' or 'point', got {samples!r}")
-        single = isinstance(exprs, Node) or not isinstance(exprs, (list, tuple))
-        nodes = [as_node(e) for e in ([exprs] if single else exprs)]
-        if not nodes:
-            raise ConfigurationError("eval needs at least one expression")
-        sampled = {k: h for k, h in self.handles_in(nodes).items() if getattr(h, "_raw_samples", None) is not None}
-        deps = [set(self.handles_in([n])) & set(sampled) if samples != "point" else set() for n in nodes]
-        if samples == "chain" and not any(deps):
-            raise ConfigurationError("samples='chain' but none of these expressions depends on a model or parameter "
-                                     "with posterior samples; use samples='auto' or 'point'")
-        out = [None] * len(nodes)
-        point = [i for i, d in enumerate(deps) if not d]
-        chained = [i for i, d in enumerate(deps) if d]
-        for idx, with_chains in ((point, False), (chained, True)):
-            if not idx:
-                continue
-            chains = {k: sampled[k]._raw_samples for k in set().union(*(deps[i] for i in idx))} if with_chains else {}
-            for i, value in zip(idx, self._evaluate([nodes[i] for i in idx], domain, chains, chunk_size)):
-                out[i] = value
-        return out[0] if len(out) == 1 else out
-
-    def handles_in(self, nodes) -> dict:
-        """``{key_name: handle}`` that the expressions depend on (cached per expression)."""
-        found = {}
-        for n in nodes:
-            if n.key not in self._handles_of:
-                self._handles_of[n.key] = GraphAnalysis([n]).handles
-            found.update(self._handles_of[n.key])
-        return found
-
-    def _evaluate(self, nodes, domain, chains: dict, chunk_size):
-        """Compiled (and cached) evaluation of ``nodes``: point values, or pushed through ``chains``."""
-        prog_key = tuple(n.key for n in nodes)
-        if prog_key not in self._evaluators:
-            program = Program(nodes)
-            statics = program.statics()
-            self._evaluators[prog_key] = (program, lambda p, d: program.evaluate(p, d, statics), {})
-        program, fn, compiled = self._evaluators[prog_key]
-        params = {k: h.get_trainable() for k, h in program.handles.items()}
-        data = program.data(self.noise_key, domain)
+    def _report_chains(self, engine, buffer):
+        """Solve-end log lines per sampled handle (and warnings about chains that do not move)."""
+        if buffer is None:
+            return
         try:
-            if not chains:
-                if "point" not in compiled:
-                    compiled["point"] = jax.jit(fn)
-                return compiled["point"](params, data)
-            return self._eval_chains(fn, compiled, params, chains, data, chunk_size)
-        except (TypeError, ValueError) as err:
-            if domain is None:
-                raise
-            raise ShapeError(
-                f"cannot evaluate on domain {getattr(domain, 'name', domain)!r}: {err}. Array constants with one row "
-                "per point (data) only fit the point set they were built for; evaluate expressions without them."
-            ) from None
+            from ..bayesian.health import chain_warnings
+        except ImportError:  # pragma: no cover - until the health checks land
+            chain_warnings = None
+        for k in engine.posterior_keys:
+            h = self.handles[k]
+            post = h._posterior
+            if post is None:
+                continue
+            diag = post.diagnostics or {}
+            parts = []
+            if "is_divergent" in diag:
+                nd, tot = int(diag["is_divergent"].sum()), diag["is_divergent"].size
+                parts.append(f"{nd}/{tot} divergent ({100.0 * nd / max(tot, 1):.2f}%)")
+            if "acceptance_rate" in diag:
+                parts.append(f"mean_accept={float(np.mean(diag['acceptance_rate'])):.2f}")
+            if "energy" in diag:
+                parts.append(f"mean_energy={float(np.mean(diag['energy'])):.4g}")
+            log.info("Model %r: %d chain(s) x %d draws%s", h.name, post.num_chains, post.num_draws,
+                     (", " + ", ".join(parts)) if parts else ", no kernel diagnostics (SG-MCMC)")
+            if chain_warnings is not None:
+                for msg in chain_warnings(h.name, h.posterior_samples, post.diagnostics):
+                    log.warning(msg)
 
-    @staticmethod
-    def _eval_chains(fn, compiled, params, chains, data, chunk_size):
-        """``fn`` pushed forward through ``(K, N)`` posterior samples, ``chunk_size`` samples at a time."""
-        lead = {k: jax.tree_util.tree_leaves(v)[0].shape[:2] for k, v in chains.items()}
-        if len(set(lead.values())) > 1:
-            raise ConfigurationError(f"the Bayesian models in this expression have different (chains, samples) "
-                                     f"layouts {lead}; give them the same num_chains and keep")
-        K, N = next(iter(lead.values()))
-        flat = {k: jax.tree_util.tree_map(lambda a: jnp.reshape(a, (K * N,) + a.shape[2:]), v)
-                for k, v in chains.items()}
-        if chunk_size is None:
-            first = {k: jax.tree_util.tree_map(lambda a: a[0], v) for k, v in flat.items()}
-            per = sum(int(np.prod(o.shape)) for o in jax.eval_shape(lambda th: fn({**params, **th}, data), first))
-            chunk_size = max(1, min(K * N, (1 << 26) // max(per, 1)))
-        chunk_size = min(int(chunk_size), K * N)
-        m = -(-K * N // chunk_size)
-        pad = m * chunk_size - K * N
-        key = ("chain", chunk_size, m)
-        if key not in compiled:
-            def run(th, params, data):
-                one = lambda t: fn({**params, **t}, data)  # noqa: E731
-                th = jax.tree_util.tree_map(
-                    lambda a: jnp.reshape(jnp.concatenate([a, jnp.repeat(a[-1:], pad, 0)]) if pad else a,
-                                          (m, chunk_size) + a.shape[1:]), th)
-                out = jax.lax.map(jax.vmap(one), th)
-                return [jnp.reshape(o, (m * chunk_size,) + o.shape[2:])[: K * N].reshape((K, N) + o.shape[2:])
-                        for o in out]
+    def _chunk_metrics(self, buffer) -> dict:
+        """Tracker metrics of the sampled handles and the optimisers' learning rates."""
+        import optax
 
-            compiled[key] = jax.jit(run)
-        return compiled[key](flat, params, data)
+        out = {}
+        engine = self._engine
+        for g, s in zip(engine.plan.groups, self._state.groups):
+            if g.kind == SAMPLED:
+                continue
+            try:
+                lr = optax.tree_utils.tree_get(s.opt_state, "learning_rate")
+            except Exception:  # noqa: BLE001 - only optimisers built with inject_hyperparams expose it
+                lr = None
+            if lr is not None:
+                out[f"lr/{g.label}"] = float(np.mean(jax.device_get(lr)))
+        for k in engine.posterior_keys:
+            h = self.handles[k]
+            post = h._posterior
+            name = h.name
+            out[f"posterior/{name}/n_chains"] = float(engine.plan.num_chains)
+            out[f"posterior/{name}/n_samples"] = float(0 if post is None else post.num_draws)
+            if post is None:
+                continue
+            samples = post.samples()
+            if isinstance(samples, np.ndarray) and samples[0, 0].size == 1:
+                out[f"posterior/{name}/mean"] = float(samples.mean())
+            diag = post.diagnostics or {}
+            if "is_divergent" in diag:
+                out[f"posterior/{name}/n_is_divergent"] = float(diag["is_divergent"].sum())
+            if "acceptance_rate" in diag:
+                out[f"posterior/{name}/mean_acceptance_rate"] = float(np.mean(diag["acceptance_rate"]))
+            if "energy" in diag:
+                out[f"posterior/{name}/mean_energy"] = float(np.mean(diag["energy"]))
+        return out
+
+    # -- undo, save, load ---------------------------------------------------------------------------------
+    def _take_snapshot(self) -> dict:
+        return {"values": {k: h.get_trainable() for k, h in self.handles.items()},
+                "posteriors": {k: h._posterior for k, h in self.handles.items()},
+                "state": self._state, "engine": self._engine, "written": dict(self._written), "epoch": self.epoch,
+                "history": len(self.history), "segments": len(self.history.segments), "run": self._run,
+                "buffer": self._buffer}
+
+    def rollback(self):
+        """Return to the start of the last solve: values, chains, optimiser states, draws and history.
+
+        Useful after a :class:`~pinnlang.errors.NonFiniteLossError` (the last finite values of a diverging
+        solve can be far from anything useful) or any solve you want to undo.
+        """
+        snap = self._snapshot
+        if snap is None:
+            raise ConfigurationError("nothing to roll back: no solve has run on this core")
+        for k, h in self.handles.items():
+            h.set_trainable(snap["values"][k])
+            h._posterior = snap["posteriors"][k]
+        self._state, self._engine, self._written = snap["state"], snap["engine"], snap["written"]
+        self._written = {k: tuple(jax.tree_util.tree_leaves(self.handles[k].get_trainable()))
+                         for k in snap["written"]}
+        self.epoch, self._run, self._buffer = snap["epoch"], snap["run"], snap["buffer"]
+        self.history.truncate(snap["history"])
+        del self.history.segments[snap["segments"]:]
+        self._snapshot = None
+        return self
+
+    def describe(self) -> dict:
+        """The problem as JSON-able data: loss terms, handles and their leaves, groups, chains, data shapes."""
+        from .checkpoint import describe
+
+        return describe(self)
+
+    def save(self, path):
+        """Write the solver state, the draws and the history to ``path`` (``.npz`` + a JSON header; no pickle)."""
+        from .checkpoint import save
+
+        save(self, path)
+
+    def load(self, path):
+        """Restore what :meth:`save` wrote into this (identically configured) core."""
+        from .checkpoint import load
+
+        load(self, path)
+        return self
+
+
+def _check_priors(plan: Plan):
+    """Each sampled member's prior gives a finite scalar on its current values (else a clear error)."""
+    from ..bayesian.priors import check_prior
+    from .state import group_position
+
+    values = {k: h.get_trainable() for k, h in plan.handles.items()}
+    for g in plan.sampled:
+        members = group_position(plan, g, values)
+        for m in g.members:
+            h = plan.handles[m.key]
+            value = members[m.key]
+            bij = getattr(h, "bijector", None)
+            if bij is not None:
+                value = bij.forward(value)
+            try:
+                check_prior(plan.priors[g.index][m.key], value)
+            except ConfigurationError as err:
+                raise ConfigurationError(f"prior of {h.name!r}: {err}") from None
+
+
+def _physical_memory() -> int | None:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
 
 
 def _static_signature(statics: dict):
@@ -396,5 +481,6 @@ def _static_signature(statics: dict):
 def core(losses, weights=None, **kwargs) -> Core:
     """Build a :class:`Core` from loss terms (see there)."""
     return Core(losses, weights, **kwargs)
+
 
 __all__ = ["Core", "core", "point_key"]

@@ -1,61 +1,134 @@
-"""Loss history of solves."""
+"""Loss history of the solves of one core."""
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..errors import ConfigurationError
+
+
+@dataclass
+class Segment:
+    """One solve's part of the history: records ``start:stop`` of the arrays."""
+
+    label: str
+    start: int
+    stop: int
+
 
 @dataclass
 class History:
-    """Per-step loss values of every solve on a core, concatenated.
+    """Per-step loss values of every solve on a core, concatenated (one object for all solves).
 
     Attributes:
         names: loss term names.
-        epochs: ``(S,)`` global epoch index of each recorded step.
-        total: ``(S,)`` weighted total loss at each step.
+        epochs: ``(S,)`` global epoch of each record.
+        total: ``(S,)`` weighted total loss (mean over chains when sampling).
         terms: ``(S, T)`` unweighted term values.
-        wall_time: seconds spent in solves (compilation included).
-        compile_time: seconds of the first chunk of each solve beyond a steady chunk (estimate).
-        steps_per_second: steady-state rate of the last solve (chunks after the first).
+        segments: one :class:`Segment` per solve (``solve(..., label=...)``), so the phases of a
+            workflow (Adam, then L-BFGS, then sampling) can be told apart: ``history.segment("lbfgs")``.
+        wall_time: seconds spent in solves, compilation included.
+        compile_time: seconds spent compiling (exact: the chunks are compiled ahead of their first run).
+        steps_per_second: execution rate of the last solve, compilation excluded.
+
+    Sampling-only chunks need no loss per step; they record one value per chunk.
     """
 
     names: list
     epochs: np.ndarray = field(default_factory=lambda: np.zeros((0,), np.int64))
     total: np.ndarray = field(default_factory=lambda: np.zeros((0,)))
     terms: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    segments: list = field(default_factory=list)
     wall_time: float = 0.0
+    compile_time: float = 0.0
     steps_per_second: float = float("nan")
 
     def append(self, epochs, total, terms):
-        """Add a chunk of steps."""
+        """Add a chunk of records."""
         terms = np.asarray(terms)
-        self.epochs = np.concatenate([self.epochs, np.asarray(epochs)])
+        self.epochs = np.concatenate([self.epochs, np.asarray(epochs, np.int64)])
         self.total = np.concatenate([self.total, np.asarray(total)])
         self.terms = terms if self.terms.size == 0 else np.concatenate([self.terms, terms])
+        if self.segments:
+            self.segments[-1].stop = len(self.total)
+
+    def truncate(self, length: int):
+        """Keep the first ``length`` records."""
+        length = max(0, int(length))
+        self.epochs, self.total, self.terms = self.epochs[:length], self.total[:length], self.terms[:length]
+        for s in self.segments:
+            s.start, s.stop = min(s.start, length), min(s.stop, length)
+
+    def begin(self, label: str):
+        """Open the segment of a new solve."""
+        n = len(self.total)
+        self.segments.append(Segment(label, n, n))
+
+    def segment(self, label_or_index) -> "History":
+        """The records of one solve, by label (the last with that label) or index, as a History."""
+        if isinstance(label_or_index, str):
+            matches = [s for s in self.segments if s.label == label_or_index]
+            if not matches:
+                labels = sorted({s.label for s in self.segments})
+                close = difflib.get_close_matches(label_or_index, labels, n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                raise ConfigurationError(f"no segment labelled {label_or_index!r}; the segments are {labels}{hint}")
+            s = matches[-1]
+        else:
+            s = self.segments[int(label_or_index)]
+        return History(list(self.names), self.epochs[s.start:s.stop], self.total[s.start:s.stop],
+                       self.terms[s.start:s.stop], [Segment(s.label, 0, s.stop - s.start)])
 
     @property
     def total_loss(self) -> np.ndarray:
-        """``(S,)`` total loss per recorded step."""
+        """``(S,)`` total loss per record."""
         return self.total
 
     def term(self, name_or_index) -> np.ndarray:
         """``(S,)`` values of one term, by name or index."""
-        i = self.names.index(name_or_index) if isinstance(name_or_index, str) else int(name_or_index)
+        if isinstance(name_or_index, str):
+            if name_or_index not in self.names:
+                close = difflib.get_close_matches(name_or_index, self.names, n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                raise ConfigurationError(f"no loss term named {name_or_index!r}; the terms are {self.names}{hint}")
+            return self.terms[:, self.names.index(name_or_index)]
+        i = int(name_or_index)
+        if not -len(self.names) <= i < len(self.names):
+            raise ConfigurationError(f"term index {i} is out of range for {len(self.names)} terms {self.names}")
         return self.terms[:, i]
 
     def last(self) -> dict:
-        """``{name: value}`` at the last recorded step, plus ``"total"``."""
+        """``{name: value}`` at the last record, plus ``"total"``."""
         if len(self.total) == 0:
             return {}
         out = {n: float(v) for n, v in zip(self.names, self.terms[-1])}
         out["total"] = float(self.total[-1])
         return out
 
+    def to_dict(self) -> dict:
+        """``{"epoch": (S,), "total": (S,), <term name>: (S,)}`` as NumPy arrays."""
+        out = {"epoch": self.epochs.copy(), "total": self.total.copy()}
+        for i, n in enumerate(self.names):
+            out[n] = self.terms[:, i].copy() if self.terms.size else np.zeros((0,))
+        return out
+
+    def to_csv(self, path) -> None:
+        """Write :meth:`to_dict` as CSV (one row per record, a header line)."""
+        d = self.to_dict()
+        cols = list(d)
+        table = np.column_stack([d[c] for c in cols]) if len(self) else np.zeros((0, len(cols)))
+        np.savetxt(path, table, delimiter=",", header=",".join(cols), comments="", fmt="%.10g")
+
     def __len__(self) -> int:
         return len(self.total)
 
     def __repr__(self) -> str:
+        if not len(self):
+            return f"History(0 records; terms {self.names})"
         last = ", ".join(f"{k}={v:.3e}" for k, v in self.last().items())
-        return f"History({len(self)} steps, {self.steps_per_second:.0f} steps/s, {last})"
+        segs = ", ".join(f"{s.label}: {s.stop - s.start}" for s in self.segments)
+        return (f"History({len(self)} records to epoch {int(self.epochs[-1])}; last {last}; "
+                f"{self.steps_per_second:.0f} steps/s; compile {self.compile_time:.2f} s; segments [{segs}])")

@@ -35,10 +35,34 @@ class Trainable:
         self.key_name = f"{self.name}#{self.uid}"  # unique key in the trainable pytree
         self.frozen = False
         self.transform = None  # an optax GradientTransformation, None = default adam(1e-3)
-        self.sampler = None  # a SamplingConfig after .bayesian(...)
+        self.per_chain = False  # replicate the optimised values per chain (K independent joint runs)
+        self.sampler = None  # a SamplingConfig after .bayesian(...) on the whole pytree
+        self.masked_groups = []  # MaskedGroup per .mask(M).bayesian(...)
+        self._pending_masks = []  # .mask(M) views not yet configured
+        self._solved = False  # a solve has run with the current configuration
         self.version = 0  # bumps on every configuration change
-        self.posterior_samples = None
-        self.posterior_diagnostics = None
+        self._posterior = None  # written by the solver after a solve that samples this handle
+
+    # -- results ------------------------------------------------------------------------
+    @property
+    def posterior_samples(self):
+        """The draws of the last sampling solve, ``(K, N, ...)`` per leaf, or ``None``.
+
+        A Parameter gives its constrained values ``(K, N, *shape)``; a Model an Equinox module
+        whose array leaves are ``(K, N, *leaf_shape)``. Leaves that did not move (outside a mask,
+        frozen) are read-only broadcast views of one copy.
+        """
+        return None if self._posterior is None else self._posterior.samples()
+
+    @property
+    def posterior_diagnostics(self):
+        """``{field: (K, N)}`` kernel diagnostics of the draws (``None`` without draws or fields)."""
+        return None if self._posterior is None else self._posterior.diagnostics
+
+    @property
+    def posterior_logdensity(self):
+        """``(K, N)`` log-density (unnormalised log posterior) of each draw, where the kernel reports it."""
+        return None if self._posterior is None else self._posterior.logdensity
 
     # -- values (implemented by subclasses) ------------------------------------------
     def get_trainable(self) -> Any:
@@ -51,10 +75,30 @@ class Trainable:
 
     def _touch(self):
         self.version += 1
+        self._solved = False
+
+    def _replaces(self, old: str, new: str, hint: str = ""):
+        """Say that ``new`` replaces ``old``: a WARNING unless a solve already used ``old``."""
+        level = logging.INFO if self._solved else logging.WARNING
+        log.log(level, "%s: %s replaces the earlier %s%s", self.name, new, old, hint)
+
+    @property
+    def configured(self) -> bool:
+        """Whether any update rule was set explicitly (optimiser, sampler or masked groups)."""
+        return self.transform is not None or self.sampler is not None or bool(self.masked_groups)
 
     # -- configurators -----------------------------------------------------------------
-    def optimizer(self, transform):
+    def optimizer(self, transform, *, per_chain: bool = False):
         """Train this handle with an optax ``GradientTransformation`` (e.g. ``optax.adam(1e-3)``).
+
+        With masked Bayesian groups (``.mask(M).bayesian(...)``) the optimiser trains the
+        complement of the masks (a trained body under a sampled head).
+
+        Args:
+            transform: the optax transformation.
+            per_chain: under ``num_chains=K`` sampling, keep one copy of these values per chain, each
+                trained against its own chain (K independent joint runs). The default trains one shared
+                copy on the gradient averaged over the chains (a Monte Carlo EM step).
 
         Returns:
             self, so configurators chain.
@@ -64,23 +108,29 @@ class Trainable:
                 f"{self.name}.optimizer(...) needs an optax GradientTransformation such as "
                 f"optax.adam(1e-3); got {type(transform).__name__}"
             )
-        self.transform = transform
-        self.frozen = False
+        if not isinstance(per_chain, bool):
+            raise ConfigurationError(f"{self.name}.optimizer(per_chain=...) must be True or False, got {per_chain!r}")
         if self.sampler is not None:
-            log.info("%s: .optimizer(...) replaces the earlier .bayesian(...) configuration", self.name)
+            self._replaces(f".bayesian({self.sampler.name})", ".optimizer(...)")
             self.sampler = None
+        self.transform = transform
+        self.per_chain = per_chain
+        self.frozen = False
         self._touch()
         return self
 
     def bayesian(self, kernel_factory, **kwargs):
         """Sample this handle's values with a blackjax MCMC kernel instead of optimising them.
 
+        Handles configured with the same kernel and settings (priors may differ) are sampled
+        jointly by one kernel; different settings make Metropolis-within-Gibbs blocks.
+
         Args:
             kernel_factory: ``blackjax.nuts``, ``hmc``, ``mala``, ``rmh``, ``sgld``, ``sghmc`` or any
                 ``(logdensity_fn, **kw) -> SamplingAlgorithm``.
             **kwargs: ``prior``, ``warmup``, ``keep``, ``thin``, ``num_chains``, ``chain_method``,
-                ``init_jitter``, ``adapt``, ``likelihood_scale``, ``batch_size`` and kernel arguments
-                such as ``step_size`` (see ``docs/guide/bayesian.md``).
+                ``init_jitter``, ``adapt``, ``likelihood_scale``, ``batch_size``, ``block`` and kernel
+                arguments such as ``step_size`` (see ``docs/guide/bayesian.md``).
 
         Returns:
             self.
@@ -92,14 +142,51 @@ class Trainable:
                 f"{self.name} is frozen; .bayesian() would sample values that must stay fixed. Call "
                 f"{self.name}.unfreeze() first, or put .bayesian() on another model or parameter."
             )
-        self.sampler = make_config(self.name, kernel_factory, **kwargs)
+        cfg = make_config(self.name, kernel_factory, **kwargs)
+        if self.transform is not None:
+            self._replaces(".optimizer(...)", f".bayesian({cfg.name})",
+                           " on the whole pytree (nothing is optimised now); to sample a head on a trained body, "
+                           f"keep .optimizer(...) and call {self.name}.mask(M).bayesian(...)")
+            self.transform = None
+        if self.masked_groups:
+            self._replaces(f"{len(self.masked_groups)} masked group(s)", f".bayesian({cfg.name}) on the whole pytree")
+            self.masked_groups = []
+        self.sampler = cfg
         self._touch()
         return self
+
+    def mask(self, mask):
+        """Select leaves of this handle's pytree for a masked group: ``.mask(M).bayesian(...)``."""
+        raise ConfigurationError(
+            f"{self.name} is a parameter: one array, which a mask cannot split into leaves. Use separate "
+            "parameters for the parts that need different update rules.")
+
+    def _add_masked_group(self, view, group):
+        if self.frozen:
+            raise ConfigurationError(f"{self.name} is frozen; call {self.name}.unfreeze() before .mask(M).bayesian()")
+        if self.sampler is not None:
+            self._replaces(f".bayesian({self.sampler.name}) on the whole pytree",
+                           f".mask(M).bayesian({group.config.name})")
+            self.sampler = None
+        for i, g in enumerate(self.masked_groups):
+            leaf = g.overlap(group.flags)
+            if leaf is not None:
+                raise ConfigurationError(
+                    f"{self.name}: masked groups must be disjoint, but the leaf {self._leaf_path(leaf)} is in mask "
+                    f"{i} and in the new mask; remove it from one of them")
+        self.masked_groups.append(group)
+        if view in self._pending_masks:
+            self._pending_masks.remove(view)
+        self._touch()
+
+    def _leaf_path(self, index: int) -> str:
+        return f"#{index}"
 
     def freeze(self):
         """Keep the current values fixed in later solves (no optimiser, no sampler)."""
         self.frozen = True
         self.sampler = None
+        self.masked_groups = []
         self._touch()
         return self
 

@@ -40,6 +40,27 @@ class Model(Trainable):
         """The non-trainable part of the module (activations, fixed embeddings, ...)."""
         return eqx.filter(self.module, eqx.is_inexact_array, inverse=True)
 
+    def mask(self, mask):
+        """Select whole leaves of the module for a masked group: ``net.mask(M).bayesian(...)``.
+
+        Args:
+            mask: a pytree of bools with the module's structure (or that of its trainable part),
+                or a callable ``module -> such a pytree``.
+
+        Returns:
+            a :class:`~pinnlang.trace.groups.MaskedView`; call ``.bayesian(...)`` on it.
+        """
+        from .groups import MaskedView, normalise_mask
+
+        view = MaskedView(self, normalise_mask(self.module, mask, self.name))
+        self._pending_masks.append(view)
+        return view
+
+    def _leaf_path(self, index: int) -> str:
+        from .groups import trainable_paths
+
+        return trainable_paths(self.module)[index]
+
     @property
     def in_features(self):
         return getattr(self.module, "in_features", None)

@@ -66,6 +66,24 @@ def _positive_int(name, value, allow_zero=False):
     return value
 
 
+def _ident(v):
+    try:
+        hash(v)
+        return v
+    except TypeError:
+        return ("id", id(v))
+
+
+def _plain(v):
+    """A JSON-able stand-in for a kernel argument (numbers stay numbers)."""
+    if isinstance(v, (bool, int, float, str)) or v is None:
+        return v
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return repr(v)
+
+
 @dataclass
 class SamplingConfig:
     """A handle's sampler configuration (see ``Trainable.bayesian``)."""
@@ -84,27 +102,34 @@ class SamplingConfig:
     likelihood_scale: float
     batch_size: int | None
     kernel_kwargs: dict = field(default_factory=dict)
+    block: str | None = None
+
+    def settings(self) -> tuple:
+        """Hashable identity of the kernel and its settings, without the prior.
+
+        Handles whose settings (and ``block``) are equal are sampled jointly by one kernel.
+        """
+        kw = tuple(sorted((k, _ident(v)) for k, v in self.kernel_kwargs.items()))
+        return (_ident(self.factory), self.family, self.warmup, self.keep, self.thin, self.num_chains,
+                self.chain_method, self.init_jitter, self.adapt, self.likelihood_scale, self.batch_size, kw,
+                self.block)
 
     def fingerprint(self) -> tuple:
         """Hashable identity of everything that shapes the compiled sampler (not the chain state)."""
+        return self.settings() + (_ident(self.prior),)
 
-        def ident(v):
-            try:
-                hash(v)
-                return v
-            except TypeError:
-                return ("id", id(v))
-
-        kw = tuple(sorted((k, ident(v)) for k, v in self.kernel_kwargs.items()))
-        return (ident(self.factory), self.family, ident(self.prior), self.warmup, self.keep, self.thin,
-                self.num_chains, self.chain_method, self.init_jitter, self.adapt, self.likelihood_scale,
-                self.batch_size, kw)
+    def describe(self) -> dict:
+        """JSON-able settings (checkpoint headers, trackers)."""
+        return {"kernel": self.name, "family": self.family, "warmup": self.warmup, "keep": self.keep,
+                "thin": self.thin, "num_chains": self.num_chains, "chain_method": self.chain_method,
+                "init_jitter": self.init_jitter, "adapt": self.adapts, "likelihood_scale": self.likelihood_scale,
+                "batch_size": self.batch_size, "block": self.block, "prior": repr(self.prior),
+                "kernel_kwargs": {k: _plain(v) for k, v in sorted(self.kernel_kwargs.items())}}
 
     @property
     def adapts(self) -> bool:
         """Window adaptation runs (HMC-family kernel, adapt=True, warmup > 0)."""
-        return (self.family == FULL and self.adapt and self.warmup > 0 and is_hmc_family(self.factory)
-                and hasattr(self.factory, "build_kernel"))
+        return self.family == FULL and self.adapt and self.warmup > 0 and is_hmc_family(self.factory)
 
     @property
     def diagnostics(self) -> tuple[str, ...]:
@@ -121,7 +146,7 @@ class SamplingConfig:
 
 def make_config(handle_name: str, factory, *, prior=None, warmup=500, keep=1000, thin=1, num_chains=1,
                 chain_method="vectorized", init_jitter=0.0, adapt=True, likelihood_scale=1.0, batch_size=None,
-                **kernel_kwargs) -> SamplingConfig:
+                block=None, **kernel_kwargs) -> SamplingConfig:
     """Validate ``.bayesian(...)`` arguments into a :class:`SamplingConfig` (errors name the fix)."""
     if not callable(factory):
         raise ConfigurationError(f"{handle_name}.bayesian needs a kernel factory such as blackjax.nuts, got {factory!r}")
@@ -143,11 +168,13 @@ def make_config(handle_name: str, factory, *, prior=None, warmup=500, keep=1000,
                 "batch_size (minibatching) is for stochastic-gradient kernels (blackjax.sgld, sghmc); full-data "
                 "kernels such as NUTS need the exact log-density. Drop batch_size or use blackjax.sgld."
             )
+    if block is not None and not isinstance(block, str):
+        raise ConfigurationError(f"block must be a string naming a sampling block, got {block!r}")
     if prior is not None and not callable(prior):
         raise ConfigurationError(f"prior must be a callable pytree -> log-density, got {type(prior).__name__}")
     name = kernel_name(factory)
     cfg = SamplingConfig(factory, family, name, prior, warmup, keep, thin, num_chains, chain_method,
-                         float(init_jitter), bool(adapt), float(likelihood_scale), batch_size, dict(kernel_kwargs))
+                         float(init_jitter), bool(adapt), float(likelihood_scale), batch_size, dict(kernel_kwargs), block)
     has_proposal = "proposal_generator" in kernel_kwargs
     if "step_size" not in kernel_kwargs and not cfg.adapts and not has_proposal:
         why = ("window adaptation is off (adapt=False)" if is_hmc_family(factory) and not adapt else

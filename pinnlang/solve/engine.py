@@ -1,0 +1,82 @@
+"""What a plan compiles to: backends, the step, the chunk runner, the start of a solve."""
+
+from __future__ import annotations
+
+import logging
+from typing import Callable
+
+import jax
+
+from ..backends import GRADIENT, mcmc_backend, optax_backend, sgmcmc_backend
+from ..trace.sampling_config import FULL, SamplingConfig
+from .loop import make_chunk_runner
+from .plan import Plan
+from .start import make_start
+from .step import make_step
+
+log = logging.getLogger("pinnlang")
+RESAMPLE_STREAM = 0  # fold_in(fold_in(key, step), RESAMPLE_STREAM): the stream of resampled points
+
+
+def build_backends(plan: Plan, resampling: bool) -> list:
+    """One backend per group; full-data kernels re-initialise when anything else moves between transitions."""
+    others_move = len(plan.groups) > 1 or resampling
+    out = []
+    for g in plan.groups:
+        cfg = plan.configs[g.index]
+        if isinstance(cfg, SamplingConfig):
+            out.append(mcmc_backend(cfg, reinit=others_move) if cfg.family == FULL else sgmcmc_backend(cfg))
+        else:
+            out.append(optax_backend(cfg))
+    return out
+
+
+def make_resample(resamplers: dict, every: int | None) -> Callable | None:
+    """``(data, step, key) -> data`` redrawing the random point sets every ``every`` steps (``None``: never)."""
+    if not resamplers or not every:
+        return None
+
+    def resample(data, step, key):
+        due = (step > 0) & (step % every == 0)
+
+        def fresh(d):
+            k = jax.random.fold_in(jax.random.fold_in(key, step), RESAMPLE_STREAM)
+            coords = dict(d["coords"])
+            for i, (pk, draw) in enumerate(sorted(resamplers.items())):
+                coords[pk] = draw(jax.random.fold_in(k, i)).astype(coords[pk].dtype)
+            return {**d, "coords": coords}
+
+        return jax.lax.cond(due, fresh, lambda d: d, data)
+
+    return resample
+
+
+class Engine:
+    """The compiled pieces of one plan.
+
+    Attributes:
+        plan: the plan.
+        backends: one per group.
+        step: ``state -> (state, (total, terms, infos))``.
+        run: the jitted chunk runner ``(state, length, collect) -> (state, outputs)``.
+        posterior_keys: handles that get draws (those with a sampled leaf).
+    """
+
+    def __init__(self, plan: Plan, loss_fn: Callable, minibatch: Callable, resamplers: dict,
+                 resample_every: int | None):
+        self.plan = plan
+        self.loss_fn = loss_fn
+        self.backends = build_backends(plan, bool(resamplers and resample_every))
+        self.step = make_step(plan, self.backends, loss_fn, minibatch=minibatch,
+                              resample=make_resample(resamplers, resample_every))
+        self.resampled = sorted(resamplers) if resample_every else []
+        self.per_step_loss = any(b.consumes == GRADIENT for b in self.backends)
+        self.posterior_keys = sorted({m.key for g in plan.sampled for m in g.members})
+        self.run = make_chunk_runner(plan, self.backends, loss_fn, self.step, self.posterior_keys)
+        self._starts: dict = {}
+
+    def start(self, reused: frozenset) -> Callable:
+        """The jitted start of a solve continuing the groups in ``reused`` (see :func:`make_start`)."""
+        if reused not in self._starts:
+            self._starts[reused] = make_start(self.plan, self.backends, self.loss_fn, reused)
+        return self._starts[reused]

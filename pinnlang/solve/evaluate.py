@@ -1,0 +1,153 @@
+"""``crux.eval``: expressions at the current values, or pushed forward through the posterior draws."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ..compile.program import GraphAnalysis, Program
+from ..errors import ConfigurationError, ShapeError
+from ..trace import Node
+from ..trace.ops import as_node
+from .posterior import CONSTANT, DRAWS, STEPS
+
+OUTPUT_BUDGET = 1 << 26  # values per chunk of draws (256 MB of float32 outputs)
+
+
+class Evaluation:
+    """The evaluation half of :class:`~pinnlang.solve.core.Core` (a mixin)."""
+
+    def eval(self, exprs, domain=None, samples: str = "auto", chunk_size: int | None = None):
+        """Evaluate expressions (fields, derivatives, whole residuals) at the current values or over draws.
+
+        Args:
+            exprs: an expression or a list of them.
+            domain: evaluate on this domain's point sets (matched by tag) instead of the originals.
+            samples: ``"auto"``: push each expression through the draws of the sampled handles it depends
+                on (``(K, N, ...)`` results), point values otherwise; ``"chain"``: the same, but an error
+                when nothing it depends on has draws; ``"point"``: current values (chain 0's last draw
+                for sampled handles).
+            chunk_size: draws evaluated at once (default: sized to keep outputs near 256 MB).
+
+        Returns:
+            One array for a single expression (or a one-element list), else a list.
+        """
+        from ..domain.domain import Domain
+
+        if samples not in ("auto", "chain", "point"):
+            raise ConfigurationError(f"samples must be 'auto', 'chain' or 'point', got {samples!r}")
+        if chunk_size is not None and (isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer))
+                                       or chunk_size <= 0):
+            raise ConfigurationError(f"chunk_size must be a positive integer (draws evaluated at once), got "
+                                     f"{chunk_size!r}")
+        if domain is not None and not isinstance(domain, Domain):
+            raise ConfigurationError(
+                f"eval(domain=...) takes a pl.domain (e.g. pl.domain.line(...) or pl.domain.from_array({{'tag': "
+                f"points}})), got {type(domain).__name__}")
+        single = isinstance(exprs, Node) or not isinstance(exprs, (list, tuple))
+        nodes = [as_node(e) for e in ([exprs] if single else exprs)]
+        if not nodes:
+            raise ConfigurationError("eval needs at least one expression")
+        sampled = {k: h for k, h in self.handles_in(nodes).items() if h._posterior is not None}
+        deps = [set(self.handles_in([n])) & set(sampled) if samples != "point" else set() for n in nodes]
+        if samples == "chain" and not any(deps):
+            raise ConfigurationError("samples='chain' but none of these expressions depends on a model or parameter "
+                                     "with posterior samples; use samples='auto' or 'point'")
+        out = [None] * len(nodes)
+        point = [i for i, d in enumerate(deps) if not d]
+        chained = [i for i, d in enumerate(deps) if d]
+        for idx, with_draws in ((point, False), (chained, True)):
+            if not idx:
+                continue
+            posts = {k: sampled[k]._posterior for k in set().union(*(deps[i] for i in idx))} if with_draws else {}
+            for i, value in zip(idx, self._evaluate([nodes[i] for i in idx], domain, posts, chunk_size)):
+                out[i] = value
+        return out[0] if len(out) == 1 else out
+
+    def handles_in(self, nodes) -> dict:
+        """``{key_name: handle}`` that the expressions depend on (cached per expression)."""
+        found = {}
+        for n in nodes:
+            if n.key not in self._handles_of:
+                self._handles_of[n.key] = GraphAnalysis([n]).handles
+            found.update(self._handles_of[n.key])
+        return found
+
+    def _evaluate(self, nodes, domain, posts: dict, chunk_size):
+        """Compiled (and cached) evaluation of ``nodes``: point values, or pushed through ``posts``."""
+        prog_key = tuple(n.key for n in nodes)
+        if prog_key not in self._evaluators:
+            program = Program(nodes)
+            statics = program.statics()
+            self._evaluators[prog_key] = (program, lambda p, d: program.evaluate(p, d, statics), {})
+        program, fn, compiled = self._evaluators[prog_key]
+        params = {k: h.get_trainable() for k, h in program.handles.items()}
+        data = program.data(self.noise_key, domain)
+        try:
+            if not posts:
+                if "point" not in compiled:
+                    compiled["point"] = jax.jit(fn)
+                return compiled["point"](params, data)
+            return _push_forward(fn, compiled, params, posts, data, chunk_size)
+        except (TypeError, ValueError) as err:
+            if domain is None:
+                raise
+            raise ShapeError(
+                f"cannot evaluate on domain {getattr(domain, 'name', domain)!r}: {err}. Array constants with one row "
+                "per point (data) only fit the point set they were built for; evaluate expressions without them."
+            ) from None
+
+
+def _push_forward(fn, compiled: dict, params: dict, posts: dict, data, chunk_size):
+    """``fn`` at every draw ``(k, n)`` of the posteriors, ``chunk_size`` draws at a time: ``(K, N, ...)`` each.
+
+    Leaves that vary per chain and draw are gathered per draw; leaves shared by the chains (a trained
+    body under a sampled head) per draw index; constant leaves are passed once, never copied K·N times.
+    """
+    layouts = {(p.num_chains, p.num_draws) for p in posts.values()}
+    solves = {p.solve_id for p in posts.values()}
+    names = ", ".join(sorted(p.handle.name for p in posts.values()))
+    if len(solves) > 1 or len(layouts) > 1:
+        raise ConfigurationError(
+            f"the draws of {names} come from different solves ({sorted(layouts)} chains x draws); they are not joint "
+            "draws and cannot be paired. Sample them together in one solve, or evaluate with samples='point'")
+    K, N = layouts.pop()
+    keys = sorted(posts)
+    kinds = tuple((k, tuple(kind for kind, _ in posts[k].sources), posts[k].treedef) for k in keys)
+    arrays = {k: [jnp.asarray(a) for _, a in posts[k].sources] for k in keys}
+    if chunk_size is None:
+        first = {k: jax.tree_util.tree_unflatten(posts[k].treedef, [_at(kind, a, 0, 0) for (kind, _), a in
+                                                                    zip(posts[k].sources, arrays[k])]) for k in keys}
+        per = sum(int(np.prod(o.shape)) for o in jax.eval_shape(lambda th: fn({**params, **th}, data), first))
+        chunk_size = max(1, min(K * N, OUTPUT_BUDGET // max(per, 1)))
+    chunk_size = min(int(chunk_size), K * N)
+    m = -(-K * N // chunk_size)
+    cache_key = ("draws", kinds, K, N, chunk_size, m)
+    if cache_key not in compiled:
+        def run(arrays, params, data):
+            def one(i):
+                c, n = i // N, i % N
+                theta = {}
+                for k, kinds_k, treedef in kinds:
+                    theta[k] = jax.tree_util.tree_unflatten(
+                        treedef, [_at(kind, a, c, n) for kind, a in zip(kinds_k, arrays[k])])
+                return fn({**params, **theta}, data)
+
+            idx = jnp.minimum(jnp.arange(m * chunk_size), K * N - 1).reshape(m, chunk_size)
+            out = jax.lax.map(jax.vmap(one), idx)
+            return [jnp.reshape(o, (m * chunk_size,) + o.shape[2:])[: K * N].reshape((K, N) + o.shape[2:])
+                    for o in out]
+
+        compiled[cache_key] = jax.jit(run)
+    return compiled[cache_key](arrays, params, data)
+
+
+def _at(kind: str, a, c, n):
+    """One draw's value of a leaf stored as ``kind`` (draws ``(N, K, ...)``, steps ``(N, ...)``, constant)."""
+    if kind == DRAWS:
+        return a[n, c]
+    if kind == STEPS:
+        return a[n]
+    assert kind == CONSTANT
+    return a

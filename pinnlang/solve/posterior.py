@@ -1,0 +1,146 @@
+"""Posterior draws stored by what varies: per chain and draw, per draw, or once.
+
+A solve writes every group's position at each kept draw into host buffers: sampled groups (and
+per-chain optimisers) as ``(N, K, ...)``, shared optimised groups as ``(N, ...)`` (one value per
+draw, common to the chains). Leaves no group updates are not stored per draw at all. A handle's
+:class:`Posterior` points into these buffers and assembles the full ``(K, N, ...)`` pytree on
+access with read-only broadcast views, so a frozen body under a sampled head costs one copy.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ..backends.mcmc import LP
+from .plan import FIXED, Plan
+
+log = logging.getLogger("pinnlang")
+DRAWS, STEPS, CONSTANT = "draws", "steps", "constant"
+_solve_ids = itertools.count(1)
+
+
+class DrawBuffer:
+    """Host buffers of one solve's kept draws.
+
+    Args:
+        plan: the groups.
+        template: per group, a position (``(K, ...)`` leaves for chained groups).
+        keep: capacity (draws).
+    """
+
+    def __init__(self, plan: Plan, template, keep: int):
+        self.plan = plan
+        self.keep = keep
+        self.n = 0
+        self.positions = [jax.tree_util.tree_map(lambda a: np.empty((keep,) + tuple(a.shape), a.dtype), p)
+                          for p in template]
+        self.infos: dict = {}
+        self.solve_id = next(_solve_ids)
+
+    def append(self, draws, infos: dict):
+        """Write a chunk's draws (``L`` leading) and diagnostics ``{group: {field: (L, K)}}``."""
+        length = jax.tree_util.tree_leaves(draws)[0].shape[0] if jax.tree_util.tree_leaves(draws) else 0
+        length = min(length, self.keep - self.n)
+        if length <= 0:
+            return
+        sl = slice(self.n, self.n + length)
+        for buf, d in zip(self.positions, draws):
+            for b, a in zip(jax.tree_util.tree_leaves(buf), jax.tree_util.tree_leaves(d)):
+                b[sl] = np.asarray(a)[:length]
+        for g, fields in infos.items():
+            store = self.infos.setdefault(g, {})
+            for f, v in fields.items():
+                v = np.asarray(v)
+                if f not in store:
+                    store[f] = np.empty((self.keep,) + v.shape[1:], v.dtype)
+                store[f][sl] = v[:length]
+        self.n += length
+
+    def state(self) -> dict:
+        """The filled part as plain arrays (checkpoints)."""
+        return {"n": self.n, "positions": [jax.tree_util.tree_map(lambda a: a[: self.n], p) for p in self.positions],
+                "infos": {str(g): {f: v[: self.n] for f, v in fs.items()} for g, fs in self.infos.items()}}
+
+    def restore(self, saved: dict):
+        """Refill from :meth:`state` output."""
+        self.n = 0
+        self.append(saved["positions"], {int(g): fs for g, fs in saved["infos"].items()})
+
+
+class Posterior:
+    """The draws of one handle after a solve.
+
+    Attributes:
+        num_chains, num_draws: ``K`` and ``N``.
+        solve_id: which solve produced them (draws of two handles are joint only within one solve).
+        diagnostics: ``{field: (K, N)}`` of the sampled groups the handle belongs to (a handle in several
+            groups gets ``"<field>/<i>"`` for its i-th group), or ``None``.
+        logdensity: ``(K, N)`` log-density of each draw where the kernel state carries it (``None`` for
+            SG-MCMC); ArviZ's ``lp``.
+    """
+
+    def __init__(self, handle, plan: Plan, buffer: DrawBuffer, fixed: dict):
+        self.handle = handle
+        self.key = handle.key_name
+        self.num_chains, self.num_draws = plan.num_chains, buffer.n
+        self.solve_id = buffer.solve_id
+        treedef = plan.treedefs[self.key]
+        self.treedef = treedef
+        n = buffer.n
+        self.sources = []  # per leaf: (kind, array); draws (N, K, ...), steps (N, ...), constant (...)
+        cache = {}
+        for i, lab in enumerate(plan.labels[self.key]):
+            if lab == FIXED:
+                if FIXED not in cache:
+                    cache[FIXED] = treedef.flatten_up_to(fixed[self.key])
+                self.sources.append((CONSTANT, np.asarray(cache[FIXED][i])))
+                continue
+            if lab not in cache:
+                cache[lab] = treedef.flatten_up_to(buffer.positions[lab][self.key])
+            kind = DRAWS if plan.groups[lab].chained else STEPS
+            self.sources.append((kind, cache[lab][i][:n]))
+        groups = sorted({lab for lab in plan.labels[self.key] if lab != FIXED and lab in buffer.infos})
+        diag, lp = {}, None
+        for j, g in enumerate(groups):
+            for f, v in buffer.infos[g].items():
+                v = np.swapaxes(v[:n], 0, 1)
+                if f == LP:  # the joint log-density: the same for every group of the chain at this draw
+                    lp = v
+                else:
+                    diag[f if len(groups) == 1 else f"{f}/{j}"] = v
+        self.diagnostics = diag or None
+        self.logdensity = lp
+        self._samples = None
+
+    def raw_leaves(self) -> list:
+        """``(K, N, ...)`` unconstrained leaves (read-only views where they do not vary)."""
+        K, N = self.num_chains, self.num_draws
+        out = []
+        for kind, a in self.sources:
+            if kind == DRAWS:
+                out.append(np.swapaxes(a, 0, 1))
+            elif kind == STEPS:
+                out.append(np.broadcast_to(a[None], (K,) + a.shape))
+            else:
+                out.append(np.broadcast_to(a, (K, N) + a.shape))
+        return out
+
+    def samples(self):
+        """The full ``(K, N, ...)`` pytree: a module for models, constrained values for parameters."""
+        if self._samples is None:
+            raw = jax.tree_util.tree_unflatten(self.treedef, self.raw_leaves())
+            bij = getattr(self.handle, "bijector", None)
+            if bij is not None:
+                self._samples = np.asarray(bij.forward(jnp.asarray(raw))) if bij.name != "none" else np.asarray(raw)
+            else:
+                self._samples = eqx.combine(raw, self.handle.static_part)
+        return self._samples
+
+    def nbytes(self) -> int:
+        return sum(a.nbytes for _, a in self.sources)

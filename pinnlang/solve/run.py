@@ -1,0 +1,230 @@
+"""Running a solve chunk by chunk: history, draws, hooks, checkpoints, interrupts and non-finite losses.
+
+A solve is a list of chunks fixed at its start (:class:`RunRecord`): warmup, burn-in and the
+collection of the last ``keep`` draws, each cut at ``print_rate`` steps. Each chunk is one
+dispatch of the compiled runner and one host transfer; its results (history, draws, state) are
+committed together, with ``KeyboardInterrupt`` deferred during the commit, so an interrupted
+solve stops at the last completed chunk and can be resumed exactly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import signal
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+
+import jax
+import numpy as np
+
+from ..errors import NonFiniteLossError
+from .hooks import ChunkReport
+
+log = logging.getLogger("pinnlang")
+
+
+@dataclass
+class RunRecord:
+    """The chunks of one solve and how far it got (JSON-able, stored in checkpoints).
+
+    Attributes:
+        epochs: steps requested.
+        print_rate: steps per chunk.
+        start_epoch: the global epoch at the start of the solve.
+        chunks: ``[iterations, collect, phase]`` per chunk (an iteration is ``thin`` steps when collecting).
+        thin: steps per kept draw.
+        done: chunks completed.
+        label: the history segment's label.
+        checkpoint, checkpoint_every: where and how often to save.
+        last_checkpoint: the epoch of the last checkpoint written.
+    """
+
+    epochs: int
+    print_rate: int
+    start_epoch: int
+    chunks: list
+    thin: int
+    label: str
+    done: int = 0
+    checkpoint: str | None = None
+    checkpoint_every: int | None = None
+    last_checkpoint: int = 0
+    resample_every: int | None = None
+    failed: bool = False
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def finished(self) -> bool:
+        return self.failed or self.done >= len(self.chunks)
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, d: dict) -> "RunRecord":
+        return cls(**d)
+
+
+def chunk_plan(epochs: int, print_rate: int, thin: int, keep: int, warmup_left: int, sampled: bool) -> list:
+    """``[iterations, collect, phase]`` chunks of a solve.
+
+    Sampling solves run the remaining warmup, then burn-in, then collect the last
+    ``min(keep, (epochs - warmup) // thin)`` draws, one every ``thin`` steps.
+    """
+    if not sampled:
+        phases = [(epochs, False, "train")]
+    else:
+        n_draws = min(keep, (epochs - warmup_left) // thin) if epochs > warmup_left else 0
+        burn = epochs - n_draws * thin
+        w = min(warmup_left, burn)
+        phases = [(w, False, "warmup"), (burn - w, False, "sampling"), (n_draws, True, "sampling")]
+    chunks = []
+    for length, collect, phase in phases:
+        size = max(1, print_rate // (thin if collect else 1))
+        while length > 0:
+            n = min(size, length)
+            chunks.append([n, collect, phase])
+            length -= n
+    return chunks
+
+
+@contextlib.contextmanager
+def deferred_interrupt():
+    """Hold ``KeyboardInterrupt`` until the block ends (main thread only), so commits are atomic."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught = []
+    previous = signal.signal(signal.SIGINT, lambda *a: caught.append(a))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if caught:
+            raise KeyboardInterrupt
+
+
+class Execution:
+    """The loop over the chunks of a :class:`RunRecord` on a core (see :meth:`Core.solve`)."""
+
+    def __init__(self, core, engine, record: RunRecord, buffer, hooks, bar):
+        self.core, self.engine, self.record = core, engine, record
+        self.buffer, self.hooks, self.bar = buffer, hooks, bar
+        self.previous = None  # (state, chunk) at the start of the last completed chunk, for NaN recovery
+
+    def chunk_epochs(self, start: int, iterations: int, collect: bool, records: int) -> np.ndarray:
+        per = self.record.thin if collect else 1
+        ep = start + per * np.arange(1, iterations + 1) - 1
+        return ep if records == iterations else ep[-1:]
+
+    def compiled(self, state, iterations: int, collect: bool):
+        """The runner's executable for this chunk shape, compiling (and timing) it on first use."""
+        cache = self.core._executables.setdefault(id(self.engine), {})
+        k = (iterations, collect)
+        if k not in cache:
+            t0 = time.perf_counter()
+            cache[k] = self.engine.run.lower(state, iterations, collect).compile()
+            self.core.history.compile_time += time.perf_counter() - t0
+        return cache[k]
+
+    def execute(self):
+        """Run the remaining chunks; returns the steady steps per second."""
+        core, rec = self.core, self.record
+        steps, seconds = 0, 0.0
+        while rec.done < len(rec.chunks):
+            iterations, collect, phase = rec.chunks[rec.done]
+            state = core._state
+            run = self.compiled(state, iterations, collect)
+            t0 = time.perf_counter()
+            new_state, out = run(state)
+            totals, terms = jax.device_get(out[:2])
+            draws, infos = (jax.device_get(out[2]), jax.device_get(out[3])) if collect else (None, None)
+            dt = time.perf_counter() - t0
+            per = rec.thin if collect else 1
+            steps, seconds = steps + iterations * per, seconds + dt
+            ep = self.chunk_epochs(core.epoch, iterations, collect, len(totals))
+            if not np.all(np.isfinite(totals)):
+                self.fail(state, (iterations, collect, phase), totals, terms, ep)
+            with deferred_interrupt():
+                core.history.append(ep, totals, terms)
+                if collect:
+                    self.buffer.append(draws, infos)
+                self.previous = (state, (iterations, collect, phase))
+                core._state = new_state
+                core.epoch += iterations * per
+                rec.done += 1
+            self.bar.update(iterations * per, core.history.last())
+            self.after_chunk(phase, ep, totals, terms, steps / max(seconds, 1e-12))
+        return steps / seconds if seconds > 0 else float("nan")
+
+    def after_chunk(self, phase, ep, totals, terms, rate):
+        core, rec = self.core, self.record
+        if self.hooks:
+            core._write_back(self.buffer, final=False)
+            names = core.loss.names
+            terms = np.asarray(terms)
+            metrics = {f"loss/{n}": float(terms[-1, i]) for i, n in enumerate(names)}
+            metrics["loss/total"] = float(np.asarray(totals)[-1])
+            metrics["steps_per_second"] = float(rate)
+            metrics.update(core._chunk_metrics(self.buffer))
+            report = ChunkReport(core.epoch, ep, np.asarray(totals), {n: terms[:, i] for i, n in enumerate(names)},
+                                 metrics, phase, core)
+            if self.hooks.chunk(report):
+                log.info("a callback stopped the solve at epoch %d", core.epoch)
+                rec.chunks = rec.chunks[: rec.done]
+        if rec.checkpoint and rec.checkpoint_every and core.epoch - rec.last_checkpoint >= rec.checkpoint_every \
+                and rec.done < len(rec.chunks):
+            self.checkpoint()
+
+    def checkpoint(self):
+        rec = self.record
+        rec.last_checkpoint = self.core.epoch
+        self.core._write_back(self.buffer, final=False)
+        self.core.save(rec.checkpoint)
+
+    def fail(self, state, chunk, totals, terms, ep):
+        """Restore the last values with a finite loss, record the chunk up to the failure, raise.
+
+        The history keeps the non-finite record for inspection; the next solve continues from the
+        restored epoch and replaces the records from there, so no epoch appears twice.
+        """
+        core, rec = self.core, self.record
+        iterations, collect, _ = chunk
+        bad = int(np.argmax(~np.isfinite(totals)))
+        if not self.engine.per_step_loss:  # one record per chunk: the chunk started from a finite loss
+            core._state = state
+        elif bad >= 1:  # the values entering record `bad - 1` were the last with a finite loss
+            core._state = state
+            if bad > 1:
+                self.replay(state, bad - 1, collect)
+        elif self.previous is not None:  # the chunk's very first values failed: the previous chunk but one step
+            p_state, (p_it, p_collect, _) = self.previous
+            per = rec.thin if p_collect else 1
+            core.epoch -= p_it * per
+            if p_collect:
+                self.buffer.n -= p_it
+            core._state = p_state
+            if p_it > 1:
+                self.replay(p_state, p_it - 1, p_collect)
+        core.history.append(ep[: bad + 1], totals[: bad + 1], terms[: bad + 1])
+        rec.failed = True
+        core._write_back(self.buffer, final=True)
+        names = [n for n, v in zip(core.loss.names, terms[bad]) if not np.isfinite(v)] or ["total (weights)"]
+        epoch = int(ep[bad])
+        raise NonFiniteLossError(
+            f"loss term(s) {', '.join(repr(n) for n in names)} became non-finite at epoch {epoch}; the models and "
+            f"parameters hold the values of epoch {core.epoch}, the last with a finite loss (crux.rollback() returns "
+            "to the start of this solve). Lower the learning rate or step size, rescale the inputs/outputs, or check "
+            "the residual for divisions by zero or logs of negative numbers.",
+            epoch=epoch, terms=names)
+
+    def replay(self, state, iterations: int, collect: bool):
+        """Re-run ``iterations`` of a chunk from ``state`` (deterministic: keys come from the step)."""
+        core = self.core
+        new_state, out = self.compiled(state, iterations, collect)(state)
+        if collect:
+            self.buffer.append(jax.device_get(out[2]), jax.device_get(out[3]))
+        core._state = new_state
+        core.epoch += iterations * (self.record.thin if collect else 1)

@@ -1,0 +1,188 @@
+"""One step of a solve: a loop over ``(group, backend)`` pairs treated as data.
+
+Per step: one ``value_and_grad`` of the loss serves every gradient group (all updated from the
+values at the start of the step, Jacobi style; under K chains the shared ones get the gradient
+averaged over chains); then the density groups take their transitions in order, each seeing the
+current values of every other group of the same chain (Metropolis-within-Gibbs). The sweep is
+mapped over chains, so chain k of one group only ever meets chain k of another.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import jax
+import jax.numpy as jnp
+
+from ..backends.base import GRADIENT, Problem
+from .plan import Plan
+from .state import SolverState, as_kernel, as_members, assemble, chain_keys, map_chains, member_positions
+
+
+def group_logdensity(plan: Plan, g: int, loss_fn: Callable, fixed: dict, view: list, data: dict) -> Callable:
+    """``θ -> -likelihood_scale · loss + Σ log prior (+ log-Jacobians)`` of group ``g`` in one chain.
+
+    Args:
+        view: one chain's position of every group, ``{member key: partial}`` each (``view[g]`` is replaced
+            by ``θ``, given as the group's backend sees it).
+    """
+    spec, cfg, priors = plan.groups[g], plan.configs[g], plan.priors[g]
+    bijectors = {}
+    for m in spec.members:
+        bij = getattr(plan.handles[m.key], "bijector", None)
+        if bij is not None and bij.name != "none":
+            bijectors[m.key] = bij
+
+    def logdensity(theta):
+        theta = as_members(spec, theta)
+        v = list(view)
+        v[g] = theta
+        total, _ = loss_fn(assemble(plan, fixed, v), data)
+        lp = jnp.zeros((), total.dtype)
+        for m in spec.members:
+            raw = theta[m.key]
+            bij = bijectors.get(m.key)
+            if bij is None:
+                lp = lp + priors[m.key](raw)
+            else:
+                lp = lp + priors[m.key](bij.forward(raw)) + jnp.sum(bij.log_det_jacobian(raw))
+        return -cfg.likelihood_scale * total + lp
+
+    return logdensity
+
+
+def _views(plan: Plan, chained: dict, shared: dict) -> list:
+    return [chained[g.index] if g.index in chained else shared[g.index] for g in plan.groups]
+
+
+def make_step(plan: Plan, backends: list, loss_fn: Callable, *, minibatch: Callable | None = None,
+              resample: Callable | None = None) -> Callable:
+    """``step(state) -> (state, (total, terms, infos))``.
+
+    Args:
+        plan: the groups.
+        backends: one :class:`~pinnlang.backends.base.Backend` per group.
+        loss_fn: ``(params, data) -> (total, terms)``.
+        minibatch: ``(data, key, batch_size) -> data`` for groups with ``batch_size``.
+        resample: ``(data, step, key) -> data`` redrawing random collocation points.
+
+    ``total`` and ``terms`` are the loss at the start of the step, averaged over chains (zeros when
+    no group consumes the gradient: sampling-only steps need no loss); ``infos`` is
+    ``{group index: {field: (K,)}}`` for the density groups.
+    """
+    K, method = plan.num_chains, plan.chain_method
+    grad_ids = [g.index for g in plan.groups if backends[g.index].consumes == GRADIENT]
+    dens_ids = [g.index for g in plan.groups if backends[g.index].consumes != GRADIENT]
+    chained_ids = {g.index for g in plan.groups if g.chained}
+    batch = {g: getattr(plan.configs[g], "batch_size", None) for g in dens_ids}
+
+    def positions(groups) -> list:
+        return member_positions(plan, backends, groups)
+
+    def split(pos: list):
+        return ({i: p for i, p in enumerate(pos) if i in chained_ids},
+                {i: p for i, p in enumerate(pos) if i not in chained_ids})
+
+    def step(state: SolverState):
+        t = state.step
+        key_t = jax.random.fold_in(state.key, t)
+        data = resample(state.data, t, state.key) if resample is not None else state.data
+        groups, tunings = list(state.groups), list(state.tunings)
+        fixed = state.fixed
+
+        def chain_loss(view):
+            return loss_fn(assemble(plan, fixed, view), data)
+
+        pos = positions(groups)
+        total = terms = jnp.zeros(())
+        if grad_ids:
+            chained, shared = split(pos)
+
+            def value_and_grad(ch, sh):
+                view = _views(plan, ch, sh)
+
+                def f(gp):
+                    v = list(view)
+                    for g in grad_ids:
+                        v[g] = gp[g]
+                    return chain_loss(v)
+
+                (tot, trm), grads = jax.value_and_grad(f, has_aux=True)({g: view[g] for g in grad_ids})
+                return tot, trm, {g: as_kernel(plan.groups[g], gr) for g, gr in grads.items()}
+
+            tot_k, terms_k, grads_k = map_chains(value_and_grad, chained, shared, K, method)
+            total, terms = jnp.mean(tot_k), jnp.mean(terms_k, axis=0)
+            for g in grad_ids:
+                b, key_g = backends[g], jax.random.fold_in(key_t, 2 + g)
+                if g in chained_ids:
+                    def one(ch, sh, g=g, b=b, key_g=key_g):
+                        view = _views(plan, ch["pos"], sh)
+
+                        def value_fn(p):
+                            v = list(view)
+                            v[g] = as_members(plan.groups[g], p)
+                            return chain_loss(v)[0]
+
+                        problem = Problem(value=ch["total"], grad=ch["grad"], value_fn=value_fn)
+                        return b.step(key_g, ch["state"], tunings[g], problem)[0]
+
+                    ch = {"pos": chained, "total": tot_k, "grad": grads_k[g], "state": groups[g]}
+                    groups[g] = map_chains(one, ch, shared, K, method)
+                else:
+                    def value_fn(p, g=g):
+                        def one(ch, sh):
+                            v = _views(plan, ch, sh)
+                            v[g] = as_members(plan.groups[g], p)
+                            return chain_loss(v)[0]
+
+                        return jnp.mean(map_chains(one, chained, shared, K, method))
+
+                    grad = jax.tree_util.tree_map(lambda a: jnp.mean(a, axis=0), grads_k[g])
+                    groups[g] = b.step(key_g, groups[g], tunings[g], Problem(value=total, grad=grad,
+                                                                             value_fn=value_fn))[0]
+                tunings[g] = backends[g].tune(tunings[g], None, {})
+            pos = positions(groups)
+
+        infos = {}
+        if dens_ids:
+            chained, shared = split(pos)
+            ch = {"pos": {g: p for g, p in chained.items() if g not in dens_ids},
+                  "states": {g: groups[g] for g in dens_ids},
+                  "key": chain_keys(jax.random.fold_in(key_t, 1), K)}
+
+            def sweep(c, sh):
+                current = {g: as_members(plan.groups[g], backends[g].position(s)) for g, s in c["states"].items()}
+                view = _views(plan, {**c["pos"], **current}, sh)
+                states, out = dict(c["states"]), {}
+                for g in dens_ids:
+                    d = data
+                    if batch[g]:
+                        d = minibatch(data, jax.random.fold_in(c["key"], 10_000 + g), batch[g])
+                    problem = Problem(logdensity_fn=group_logdensity(plan, g, loss_fn, fixed, view, d))
+                    states[g], out[g] = backends[g].step(jax.random.fold_in(c["key"], g), states[g], tunings[g],
+                                                         problem)
+                    view[g] = as_members(plan.groups[g], backends[g].position(states[g]))
+                return states, out
+
+            new_states, infos = map_chains(sweep, ch, shared, K, method)
+            for g in dens_ids:
+                groups[g] = new_states[g]
+                tunings[g] = backends[g].tune(tunings[g], backends[g].position(groups[g]), infos[g])
+
+        new = state._replace(step=t + 1, groups=tuple(groups), tunings=tuple(tunings), data=data)
+        return new, (total, terms, infos)
+
+    return step
+
+
+def mean_loss(plan: Plan, backends: list, loss_fn: Callable, state: SolverState):
+    """``(total, terms)`` at the state's values, averaged over chains."""
+    pos = member_positions(plan, backends, state.groups)
+    chained = {g.index: pos[g.index] for g in plan.groups if g.chained}
+    shared = {g.index: pos[g.index] for g in plan.groups if not g.chained}
+
+    def one(ch, sh):
+        return loss_fn(assemble(plan, state.fixed, _views(plan, ch, sh)), state.data)
+
+    tot, terms = map_chains(one, chained, shared, plan.num_chains, plan.chain_method)
+    return jnp.mean(tot), jnp.mean(terms, axis=0)
