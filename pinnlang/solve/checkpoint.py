@@ -63,6 +63,37 @@ def _differences(saved, current, path="") -> list[str]:
     return [] if saved == current else [f"{path}: checkpoint has {saved!r}, this problem has {current!r}"]
 
 
+def _handle_differences(saved: list, current: list) -> list[str]:
+    if len(saved) != len(current):
+        return [f"the checkpoint has {len(saved)} models/parameters, this problem {len(current)}"]
+    out = []
+    for a, b in zip(saved, current):
+        who = f"{b['kind'].lower()} {b['name']!r}"
+        if a["name"] != b["name"] or a["kind"] != b["kind"]:
+            out.append(f"{a['kind'].lower()} {a['name']!r} in the checkpoint is {who} here")
+        elif a["frozen"] != b["frozen"]:
+            out.append(f"{who} is {'frozen' if a['frozen'] else 'not frozen'} in the checkpoint and "
+                       f"{'frozen' if b['frozen'] else 'not frozen'} here")
+        elif len(a["leaves"]) != len(b["leaves"]):
+            out.append(f"{who} has {len(a['leaves'])} leaves in the checkpoint, {len(b['leaves'])} here")
+        else:
+            for (pa, sa, da), (pb, sb, db) in zip(a["leaves"], b["leaves"]):
+                if (pa, sa, da) != (pb, sb, db):
+                    out.append(f"{who} leaf {pb or 'value'}: checkpoint shape {sa} {da}, this problem shape {sb} {db}")
+                    break
+    return out
+
+
+def problem_differences(saved: dict, current: dict) -> list[str]:
+    """Readable differences between two :func:`describe` results, the most basic first."""
+    out = _handle_differences(saved.get("handles", []), current.get("handles", []))
+    if saved.get("key") != current.get("key"):
+        out.append(f"the random key differs (checkpoint {saved.get('key')}, here {current.get('key')}): use the same seed")
+    rest_saved = {k: v for k, v in saved.items() if k not in ("handles", "key")}
+    rest_current = {k: v for k, v in current.items() if k not in ("handles", "key")}
+    return out + _differences(rest_saved, rest_current)
+
+
 def save(core, path) -> None:
     """Write ``core``'s solver state, draws, history and progress to ``path`` (see the module docstring)."""
     if core._state is None:
@@ -121,7 +152,7 @@ def load(core, path) -> None:
     """Restore a :func:`save` file into ``core``, which must describe the same problem."""
     path = os.fspath(path)
     header, arrays = _read(path)
-    diffs = _differences(header["problem"], describe(core))
+    diffs = problem_differences(header["problem"], describe(core))
     if diffs:
         shown = "; ".join(diffs[:4]) + (f"; and {len(diffs) - 4} more" if len(diffs) > 4 else "")
         raise CheckpointError(f"{path!r} was written for a differently configured problem: {shown}. Build the same "

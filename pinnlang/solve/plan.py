@@ -233,15 +233,14 @@ def _common_schedule(sampled, handles) -> tuple[int, str, int, int]:
 
 
 def _describe_transform(transform, plan: Plan, g: GroupSpec) -> str:
-    """A structural fingerprint of an optax transformation: the shapes of its state."""
-    from .state import group_position
+    """A structural fingerprint of an optax transformation: the paths and shapes of its state."""
+    from .state import as_kernel, group_position
 
     try:
-        position = group_position(plan, g, {k: h.get_trainable() for k, h in plan.handles.items()})
+        position = as_kernel(g, group_position(plan, g, {k: h.get_trainable() for k, h in plan.handles.items()}))
         shapes = jax.eval_shape(transform.init, position)
-        leaves = jax.tree_util.tree_leaves(shapes)
-        return f"{type(transform).__name__}:{jax.tree_util.tree_structure(shapes)}:" + \
-            ",".join(f"{tuple(l.shape)}" for l in leaves)
+        flat, _ = jax.tree_util.tree_flatten_with_path(shapes)
+        return ";".join(f"{jax.tree_util.keystr(p)}:{tuple(l.shape)}" for p, l in flat)
     except Exception:  # noqa: BLE001 - a description is best effort
         return type(transform).__name__
 
