@@ -13,8 +13,10 @@ is a *mean* of r²; used as a likelihood it would need ``likelihood_scale = N / 
 
 Four chains start from jittered copies of the initial values (``init_jitter``); NUTS's window adaptation
 tunes the step size and a diagonal mass matrix during the ``warmup`` epochs, so
-``epochs = warmup + keep``. a and b are two handles, each with its own NUTS kernel: every epoch moves
-a given b, then b given a (Metropolis-within-Gibbs); tutorial 07 samples θ = (A, B) as one parameter.
+``epochs = warmup + keep``. a and b are two handles configured with the same kernel and settings, so
+they form one sampling block: one NUTS over (a, b), one adaptation, one mass matrix (as NumPyro and
+Stan would do); different settings, or ``block="..."`` names, would make Metropolis-within-Gibbs
+blocks instead. Each of the four chains is an independent joint chain of (a, b).
 Convergence is judged with the rank-normalised R-hat and bulk ESS (``pl.bayesian.rhat`` / ``ess``,
 which match ArviZ).
 

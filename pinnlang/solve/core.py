@@ -235,7 +235,8 @@ class Core(Evaluation):
         self._run, self._buffer, self._engine = record, buffer, engine
         remaining = sum(n * (record.thin if c else 1) for n, c, _ in record.chunks[record.done:])
         bar = Progress(remaining, progress_enabled(progress))
-        hooks.start(self, self.describe())
+        if hooks.trackers:
+            hooks.start(self, self.describe())
         t0 = time.perf_counter()
         try:
             rate = Execution(self, engine, record, buffer, hooks, bar).execute()
