@@ -62,19 +62,22 @@ _REDUCING = {  # over the last (component) axis, keeping it with size 1
 
 
 def nice_number(v):
-    """A Python number as sympy: integers and small fractions exactly, ``q·π^k`` (small q, |k| <= 3) and ``e`` recognised."""
+    """A Python number as sympy: integers and small fractions exactly, ``q·π^k`` (q with a denominator up to 1000, |k| <= 3) and ``e`` recognised."""
     if isinstance(v, bool):
         return sp.true if v else sp.false
     if isinstance(v, int) or (isinstance(v, float) and v.is_integer() and abs(v) < 2**53):
         return sp.Integer(int(v))
     if v == math.e:
         return sp.E
-    for k in (1, 2, 3, -1, -2):
-        q = Fraction(v / math.pi**k).limit_denominator(12)
-        if q != 0 and float(q) * math.pi**k == v:
-            return sp.Rational(q.numerator, q.denominator) * sp.pi**k
     q = Fraction(v).limit_denominator(1000)
-    return sp.Rational(q.numerator, q.denominator) if float(q) == v else sp.Float(v)
+    if float(q) == v:
+        return sp.Rational(q.numerator, q.denominator)
+    for k in (1, 2, 3):  # q·π^k and q/π^k, as a script would write them (pl.np.pi**2, 0.01 / np.pi)
+        for scaled, rebuild in ((v / math.pi**k, lambda f: f * math.pi**k), (v * math.pi**k, lambda f: f / math.pi**k)):
+            q = Fraction(scaled).limit_denominator(1000)
+            if q != 0 and rebuild(float(q)) == v:
+                return sp.Rational(q.numerator, q.denominator) * (sp.pi**k if rebuild(2.0) > 2.0 else sp.pi**-k)
+    return sp.Float(v)
 
 
 class _Converter:
