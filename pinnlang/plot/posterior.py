@@ -63,7 +63,7 @@ def _gaussian(mean, std):
 
 
 def marginals(source, var_names=None, *, truth: dict | None = None, exact: dict | None = None,
-              hdi_prob: float = 0.9, kind: str = "hist", path=None):
+              hdi_prob: float = 0.9, kind: str = "hist", axes=None, path=None):
     """One panel per scalar parameter: ``arviz.plot_posterior`` (histogram or KDE with its HDI), truth and exact curves.
 
     Args:
@@ -73,6 +73,7 @@ def marginals(source, var_names=None, *, truth: dict | None = None, exact: dict 
         exact: ``{label: (mean, std)}`` of a Gaussian, or ``{label: (grid, density)}``, drawn in black.
         hdi_prob: mass of the highest-density interval ArviZ marks.
         kind: ``"hist"`` or ``"kde"``.
+        axes: draw into these axes (at least one per scalar variable) instead of a new figure.
 
     Returns:
         The figure.
@@ -80,11 +81,15 @@ def marginals(source, var_names=None, *, truth: dict | None = None, exact: dict 
     draws = scalar_draws(source, var_names)
     az, data, safe, labels = _dataset(draws)
     n = len(labels)
-    ncols = min(n, 3)
-    fig, axes = figure(ncols, -(-n // ncols), width=4.2, height=3.2)
-    flat = axes.ravel()
+    if axes is None:
+        ncols = min(n, 3)
+        fig, axes = figure(ncols, -(-n // ncols), width=4.2, height=3.2)
+    flat = np.ravel(axes)
+    if flat.size < n:
+        raise ConfigurationError(f"marginals needs {n} axes (one per scalar variable {labels}), got {flat.size}")
+    fig = flat[0].figure
     az.plot_posterior(data, var_names=safe, hdi_prob=hdi_prob, kind=kind, ax=flat[:n], textsize=9,
-                      **({"bins": 40} if kind == "hist" else {}))
+                      **({"bins": 40, "density": True} if kind == "hist" else {}))  # density: exact curves overlay
     for ax, label in zip(flat, labels):
         ax.set_title(label)
         if exact and label in exact:

@@ -75,6 +75,9 @@ def test_posterior_marginals_pair_and_trace(tmp_path, draws):
     pl.plot.trace(post, path=tmp_path / "t.png")
     for f in ("m.png", "p.png", "t.png"):
         assert_png(tmp_path / f)
+    fig = pl.plot.marginals({"a": draws["a"]})
+    bars = fig.axes[0].patches
+    assert sum(b.get_height() * b.get_width() for b in bars) == pytest.approx(1.0, rel=1e-6)  # a density
 
 
 def test_posterior_plots_from_a_core(tmp_path, nuts_like):
