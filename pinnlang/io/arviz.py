@@ -104,7 +104,8 @@ def to_arviz(crux, *, log_likelihood: bool = True, coords: dict | None = None, d
     Args:
         crux: a solved core with at least one sampled handle.
         log_likelihood: also build ``log_likelihood``/``observed_data`` (one ``crux.eval`` pass).
-        coords, dims: passed to ``arviz.from_dict``.
+        coords: passed to ``arviz.from_dict`` (coordinate values of named dimensions).
+        dims: passed to ``arviz.from_dict`` (dimension names per variable).
 
     Returns:
         ``arviz.InferenceData``.

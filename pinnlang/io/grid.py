@@ -52,7 +52,8 @@ def eval_on_grid(crux, fn: Callable, *axes, samples: str = "auto", chunk_size: i
         fn: a callable of one variable per axis returning an expression: a wrapped model, or
             e.g. ``lambda x, t: net(x, t) - exact(x, t)``.
         *axes: 1-D coordinate arrays (at least one).
-        samples, chunk_size: passed to ``crux.eval``.
+        samples: passed to ``crux.eval`` (``"auto"``: over posterior draws where the expression has them).
+        chunk_size: passed to ``crux.eval``.
 
     Returns:
         A :class:`Grid`.

@@ -134,7 +134,8 @@ def fields_2d(X, Y, prediction, reference=None, *, error: str | None = "abs", la
     """Colour maps over a 2-D grid: prediction, reference and their error side by side.
 
     Args:
-        X, Y: grid coordinates of one shape (``np.meshgrid`` or ``pl.io.eval_on_grid(...).mesh``).
+        X: horizontal grid coordinates (``np.meshgrid`` or ``pl.io.eval_on_grid(...).mesh``).
+        Y: vertical grid coordinates, of the same shape.
         prediction: values of that shape (draws ``(S, ...)`` / ``(K, N, ...)``: their mean is drawn).
         reference: exact or reference values of that shape; adds the reference and error panels.
         error: ``"abs"`` (``|prediction - reference|``), ``"signed"``, or ``None`` (no error panel).
