@@ -10,7 +10,7 @@ from scipy import special, stats
 
 import pinnlang as pl
 
-from conftest import K, N, SIGMA
+K, N, SIGMA = 2, 150, 0.1  # the layout and noise of the nuts_problem fixture (tests/io/conftest.py)
 
 
 @pytest.fixture(scope="module")
@@ -19,6 +19,7 @@ def idata(nuts_problem):
 
 
 def test_groups_names_and_shapes(idata, nuts_problem):
+    assert nuts_problem["theta"].posterior_samples.shape == (K, N, 2)
     assert {"posterior", "sample_stats", "log_likelihood", "observed_data"} <= set(idata.groups())
     assert list(idata.posterior.data_vars) == ["theta"]
     assert idata.posterior["theta"].shape == (K, N, 2)
