@@ -31,7 +31,7 @@ benchmarks: $(STAMP)
 
 docs: $(STAMP)
 	$(PY) -m pip install --quiet -e ".[docs]"
-	$(VENV)/bin/mkdocs build
+	$(VENV)/bin/mkdocs build --strict
 
 clean:
 	rm -rf $(VENV) outputs site .pytest_cache

@@ -99,20 +99,10 @@ def main():
     print(f"for scale, k given the exact u: {kx_mean:.4f} ± {kx_std:.4f}, 90 % interval "
           f"[{kx_mean - 1.645 * kx_std:.4f}, {kx_mean + 1.645 * kx_std:.4f}]")
     if args.plot:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 3.4), constrained_layout=True)
-        a1.fill_between(xs, u_lo, u_hi, color="C0", alpha=0.3, label="90 % band")
-        a1.plot(xs, u_mean, "C0-", label="posterior mean")
-        a1.plot(xs, exact, "k--", lw=1, label="sin³(6x)")
-        a1.plot(data.x_u[:, 0], data.u_obs[:, 0], "ro", ms=4, label="u-sensors")
-        a1.set_xlabel("x"), a1.legend(fontsize=8), a1.set_title(f"u: rel. L2 of the mean {err:.2e}")
-        a2.hist(chain.ravel(), bins=40, density=True, alpha=0.6, label="posterior of k")
-        a2.axvline(K_TRUE, color="r", ls="--", label="true k")
-        a2.set_xlabel("k"), a2.legend(fontsize=8)
+        fig, axes = pl.plot.figure(2)
+        pl.plot.field_1d(xs, draws, reference=exact, reference_label="sin³(6x)", observed=(data.x_u, data.u_obs),
+                         ax=axes[0, 0], title=f"u: rel. L2 of the mean {err:.2e}")
+        pl.plot.marginals(crux, var_names=["k"], truth={"k": K_TRUE}, axes=axes[0, 1:])
         save_figure(fig, args.plot)
     return err
 

@@ -15,7 +15,7 @@ import numpy as np  # noqa: E402
 import optax  # noqa: E402
 
 import pinnlang as pl  # noqa: E402
-from solvers.common import Timer, eval_on_grid, parse_args, plot_fields, relative_l2, report  # noqa: E402
+from solvers.common import Timer, parse_args, relative_l2, report, save_figure  # noqa: E402
 from solvers.reference.burgers import burgers_grid  # noqa: E402
 
 NU = 0.01 / np.pi
@@ -46,12 +46,14 @@ def main():
         net.optimizer(optax.lbfgs())
         crux.solve(20 if args.smoke else 2000, print_rate=20 if args.smoke else 500)
     xg, tg, ref = burgers_grid(nx=256, nt=100, nu=NU)
-    X, T = np.meshgrid(xg, tg, indexing="ij")
-    pred = eval_on_grid(crux, net, X, T)
+    grid = pl.io.eval_on_grid(crux, net, xg, tg)
+    X, T = grid.mesh
+    pred = grid.values
     err = relative_l2(pred, ref)
     report("burgers_1d", err, timer.seconds, adam_rate)
-    plot_fields(args.plot, T, X, [(ref, "Cole–Hopf reference"), (pred, "pinnlang"), (np.abs(pred - ref), "|error|")],
-                ("t", "x"))
+    if args.plot:
+        save_figure(pl.plot.fields_2d(T, X, pred, ref, labels=("t", "x"),
+                                      titles=["pinnlang", "Cole–Hopf reference", "|error|"]), args.plot)
     return err
 
 

@@ -13,7 +13,7 @@ import numpy as np  # noqa: E402
 import optax  # noqa: E402
 
 import pinnlang as pl  # noqa: E402
-from solvers.common import Timer, eval_on_grid, parse_args, plot_fields, relative_l2, report  # noqa: E402
+from solvers.common import Timer, parse_args, relative_l2, report, save_figure  # noqa: E402
 from solvers.reference.heat import heat_exact  # noqa: E402
 
 ALPHA = 0.2
@@ -40,12 +40,15 @@ def main():
     with Timer() as timer:
         history = crux.solve(args.epochs)
     g = np.linspace(0.0, 1.0, 101, dtype=np.float32)
-    X, T = np.meshgrid(g, g, indexing="ij")
-    pred = eval_on_grid(crux, net, X, T)
+    grid = pl.io.eval_on_grid(crux, net, g, g)
+    X, T = grid.mesh
+    pred = grid.values
     exact = heat_exact(X, T, ALPHA)
     err = relative_l2(pred, exact)
     report("heat_1d", err, timer.seconds, history.steps_per_second)
-    plot_fields(args.plot, T, X, [(pred, "pinnlang u(x, t)"), (np.abs(pred - exact), "|error|")], ("t", "x"))
+    if args.plot:
+        save_figure(pl.plot.fields_2d(T, X, pred, exact, labels=("t", "x"),
+                                      titles=["pinnlang u(x, t)", "exp(-απ²t) sin(πx)", "|error|"]), args.plot)
     return err
 
 

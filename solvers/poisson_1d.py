@@ -41,16 +41,10 @@ def main():
     err = relative_l2(pred, exact)
     report("poisson_1d", err, t.seconds, history.steps_per_second)
     if args.plot:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.2))
-        a1.plot(xs, exact, "k-", lw=2, label="exact sin(πx)")
-        a1.plot(xs, pred[:, 0], "r--", label="pinnlang")
-        a1.set_xlabel("x"), a1.legend(), a1.set_title(f"Poisson 1-D, rel. L2 = {err:.2e}")
-        a2.semilogy(history.total_loss), a2.set_xlabel("epoch"), a2.set_title("total loss")
+        fig, axes = pl.plot.figure(2)
+        pl.plot.field_1d(xs, pred, reference=exact, label="pinnlang", reference_label="exact sin(πx)", ax=axes[0, 0],
+                         title=f"Poisson 1-D, rel. L2 = {err:.2e}")
+        pl.plot.loss_history(history, ax=axes[0, 1])
         save_figure(fig, args.plot)
     return err
 

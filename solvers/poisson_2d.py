@@ -13,7 +13,7 @@ import numpy as np  # noqa: E402
 import optax  # noqa: E402
 
 import pinnlang as pl  # noqa: E402
-from solvers.common import Timer, eval_on_grid, parse_args, plot_fields, relative_l2, report  # noqa: E402
+from solvers.common import Timer, parse_args, relative_l2, report, save_figure  # noqa: E402
 from solvers.reference.poisson import poisson_2d_exact  # noqa: E402
 
 
@@ -37,12 +37,15 @@ def main():
         net.optimizer(optax.lbfgs())
         crux.solve(20 if args.smoke else 500, print_rate=100)
     g = np.linspace(0.0, 1.0, 101, dtype=np.float32)
-    X, Y = np.meshgrid(g, g, indexing="ij")
-    pred = eval_on_grid(crux, net, X, Y)
+    grid = pl.io.eval_on_grid(crux, net, g, g)
+    X, Y = grid.mesh
+    pred = grid.values
     exact = poisson_2d_exact(X, Y)
     err = relative_l2(pred, exact)
     report("poisson_2d", err, t.seconds, adam_rate)
-    plot_fields(args.plot, X, Y, [(pred, "pinnlang u"), (np.abs(pred - exact), "|error|")])
+    if args.plot:
+        save_figure(pl.plot.fields_2d(X, Y, pred, exact, titles=["pinnlang u", "sin(πx) sin(πy)", "|error|"]),
+                    args.plot)
     return err
 
 

@@ -12,9 +12,11 @@ SOLVERS = sorted(p for p in (ROOT / "solvers").glob("*.py") if p.name not in ("_
 
 
 @pytest.mark.parametrize("script", SOLVERS, ids=lambda p: p.name)
-def test_solver_smoke(script):
+def test_solver_smoke(script, tmp_path):
     env = {**os.environ, "PINNLANG_SMOKE": "1", "CI": "1"}
-    proc = subprocess.run([sys.executable, str(script), "--smoke"], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=600)
+    figure = tmp_path / "figure.png"
+    proc = subprocess.run([sys.executable, str(script), "--smoke", "--plot", str(figure)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "relative L2 error" in proc.stdout or "posterior" in proc.stdout, proc.stdout[-2000:]
+    assert figure.read_bytes().startswith(b"\x89PNG") and figure.stat().st_size > 5000  # written through pl.plot

@@ -13,12 +13,15 @@ TUTORIALS = sorted((Path(__file__).resolve().parent.parent / "tutorials").glob("
 @pytest.mark.parametrize("script", TUTORIALS, ids=lambda p: p.name)
 def test_tutorial_smoke(script, tmp_path):
     results = tmp_path / "results.txt"
-    env = {**os.environ, "PINNLANG_SMOKE": "1", "PINNLANG_RESULTS": str(results), "CI": "1"}
+    env = {**os.environ, "PINNLANG_SMOKE": "1", "PINNLANG_RESULTS": str(results), "PINNLANG_FIGURES": str(tmp_path),
+           "CI": "1"}
     proc = subprocess.run([sys.executable, str(script)], cwd=script.parent, env=env, capture_output=True,
                           text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     lines = results.read_text().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"tutorials/{script.name} | ")
+    figure = (tmp_path / script.name).with_suffix(".png")  # written through pl.plot
+    assert figure.read_bytes().startswith(b"\x89PNG") and figure.stat().st_size > 5000
 
 
 def run_full(prefix: str, tmp_path) -> dict:
@@ -26,7 +29,7 @@ def run_full(prefix: str, tmp_path) -> dict:
     script = next(p for p in TUTORIALS if p.name.startswith(prefix))
     results = tmp_path / "results.txt"
     env = {k: v for k, v in os.environ.items() if k != "PINNLANG_SMOKE"}
-    env.update(PINNLANG_RESULTS=str(results), CI="1")
+    env.update(PINNLANG_RESULTS=str(results), PINNLANG_FIGURES=str(tmp_path), CI="1")
     proc = subprocess.run([sys.executable, str(script)], cwd=script.parent, env=env, capture_output=True, text=True,
                           timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]

@@ -12,7 +12,7 @@ import numpy as np
 import optax
 
 import pinnlang as pl
-from _common import check, epochs, record
+from _common import check, epochs, figure_path, record
 
 dom = pl.domain(constructor=pl.domain.line(x_range=(-1.0, 1.0), mesh_size=0.01))
 x, _ = dom.variable("interior")
@@ -34,7 +34,13 @@ test = pl.domain.line(x_range=(-1.0, 1.0), mesh_size=0.001)
 xt, _ = test.variable("interior")
 pred = np.asarray(crux.eval([net(xt)], domain=test))[:, 0]
 exact = np.sin(np.pi * test.context["interior"][:, 0])
-rel_l2 = float(np.linalg.norm(pred - exact) / np.linalg.norm(exact))
+rel_l2 = pl.metrics.relative_l2(pred, exact)
+
+fig, axes = pl.plot.figure(2)
+pl.plot.field_1d(test.context["interior"], pred, reference=exact, label="pinnlang", reference_label="exact sin(πx)",
+                 ax=axes[0, 0], title=f"Poisson 1-D, relative L2 {rel_l2:.2e}")
+pl.plot.loss_history(history, ax=axes[0, 1])
+pl.plot.save(fig, figure_path(__file__))
 
 record(__file__, epochs=n_epochs, rel_L2=rel_l2, final_loss=float(history.total[-1]), time_s=seconds,
        steps_per_s=history.steps_per_second)

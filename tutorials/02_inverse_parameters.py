@@ -14,7 +14,7 @@ import numpy as np
 import optax
 
 import pinnlang as pl
-from _common import check, epochs, record
+from _common import check, epochs, figure_path, record
 
 KAPPA, K = 0.7, 2.0
 pi = np.pi
@@ -40,11 +40,19 @@ crux = pl.core([pde.mse, (u - u_obs).mse], weights=[1.0, 100.0], names=["pde", "
 
 n_epochs = epochs(8000)
 t0 = time.perf_counter()
-crux.solve(n_epochs)
+history = crux.solve(n_epochs)
 seconds = time.perf_counter() - t0
 
 kappa_hat, k_hat = float(kappa.value[0]), float(k.value[0])
 err_kappa, err_k = abs(kappa_hat - KAPPA) / KAPPA, abs(k_hat - K) / K
+xs = dom.context["interior"]
+u_fit, u_data, u_true = crux.eval([u, u_obs, u_exact])
+fig, axes = pl.plot.figure(2)
+pl.plot.field_1d(xs, u_fit, reference=u_true, observed=(xs, u_data), label="network u", reference_label="exact u",
+                 ax=axes[0, 0], title=f"κ = {kappa_hat:.4f} (true {KAPPA}), k = {k_hat:.4f} (true {K})")
+pl.plot.loss_history(history, ax=axes[0, 1])
+pl.plot.save(fig, figure_path(__file__))
+
 record(__file__, epochs=n_epochs, kappa=kappa_hat, k=k_hat, rel_err_kappa=err_kappa, rel_err_k=err_k,
        time_s=seconds)
 check(err_kappa < 0.02 and err_k < 0.02, f"coefficients off by more than 2 %: κ={kappa_hat}, k={k_hat}")

@@ -12,7 +12,7 @@ import numpy as np
 import optax
 
 import pinnlang as pl
-from _common import check, epochs, record
+from _common import check, epochs, figure_path, record
 
 ALPHA = 0.2
 dom = pl.domain(constructor=pl.domain.line(x_range=(0.0, 1.0), mesh_size=0.05),
@@ -36,12 +36,12 @@ history = crux.solve(n_epochs)
 seconds = time.perf_counter() - start
 
 g = np.linspace(0.0, 1.0, 41, dtype=np.float32)
-X, T = np.meshgrid(g, g, indexing="ij")
-test = pl.domain.from_array({"grid": np.stack([X.ravel(), T.ravel()], 1)})
-xt, tt = test.variable("grid")[:2]
-pred = np.asarray(crux.eval([net(xt, tt)]))[:, 0]
-exact = np.exp(-ALPHA * np.pi**2 * T.ravel()) * np.sin(np.pi * X.ravel())
-rel_l2 = float(np.linalg.norm(pred - exact) / np.linalg.norm(exact))
+grid = pl.io.eval_on_grid(crux, net, g, g)                  # net(x, t) on the 41 x 41 grid, shape (41, 41)
+X, T = grid.mesh
+pred = grid.values
+exact = np.exp(-ALPHA * np.pi**2 * T) * np.sin(np.pi * X)
+rel_l2 = pl.metrics.relative_l2(pred, exact)
+pl.plot.fields_2d(T, X, pred, exact, labels=("t", "x"), path=figure_path(__file__))
 
 record(__file__, epochs=n_epochs, rel_L2=rel_l2, time_s=seconds, steps_per_s=history.steps_per_second)
 check(rel_l2 < 2e-2, f"relative L2 {rel_l2:.3e} should be below 2e-2")

@@ -12,7 +12,7 @@ import numpy as np
 import optax
 
 import pinnlang as pl
-from _common import check, epochs, record
+from _common import check, epochs, figure_path, record
 
 dom = pl.domain.rect(x_range=(0.0, 1.0), y_range=(0.0, 1.0), mesh_size=0.05)
 x, y, _ = dom.variable("interior")
@@ -34,12 +34,12 @@ crux.solve(n_lbfgs, print_rate=100)
 seconds = time.perf_counter() - start
 
 g = np.linspace(0.0, 1.0, 51, dtype=np.float32)
-X, Y = np.meshgrid(g, g, indexing="ij")
-test = pl.domain.from_array({"grid": np.stack([X.ravel(), Y.ravel()], 1)})
-xt, yt, _ = test.variable("grid")
-pred = np.asarray(crux.eval([net(xt, yt)]))[:, 0]
-exact = np.sin(np.pi * X.ravel()) * np.sin(np.pi * Y.ravel())
-rel_l2 = float(np.linalg.norm(pred - exact) / np.linalg.norm(exact))
+grid = pl.io.eval_on_grid(crux, net, g, g)                  # net(x, y) on the 51 x 51 grid
+X, Y = grid.mesh
+pred = grid.values
+exact = np.sin(np.pi * X) * np.sin(np.pi * Y)
+rel_l2 = pl.metrics.relative_l2(pred, exact)
+pl.plot.fields_2d(X, Y, pred, exact, path=figure_path(__file__))
 
 record(__file__, adam_epochs=n_adam, lbfgs_epochs=n_lbfgs, rel_L2=rel_l2, time_s=seconds)
 check(rel_l2 < 1e-2, f"relative L2 {rel_l2:.3e} should be below 1e-2")

@@ -33,7 +33,7 @@ import jax
 import numpy as np
 
 import pinnlang as pl
-from _common import SMOKE, check, epochs, record
+from _common import check, epochs, figure_path, record
 
 A_TRUE, B_TRUE, SIGMA, PRIOR_SIGMA = 3.14, -2.71, 0.1, 10.0
 pi = pl.np.pi
@@ -50,7 +50,8 @@ for p in (a, b):
     p.bayesian(blackjax.nuts, warmup=warmup, keep=keep, num_chains=4, init_jitter=0.1,
                prior=pl.bayesian.priors.gaussian(sigma=PRIOR_SIGMA))
 
-residual = a * pl.np.sin(pi * x) + b * pl.np.cos(pi * x) - target
+fit = a * pl.np.sin(pi * x) + b * pl.np.cos(pi * x)
+residual = fit - target
 crux = pl.core([residual.gaussian_nll(SIGMA)], names=["likelihood"], seed=0)
 
 t0 = time.perf_counter()
@@ -81,24 +82,13 @@ rel_mean = np.abs(mean - exact_mean) / np.abs(exact_mean)
 rel_std = np.abs(std - exact_std) / exact_std
 print(f"exact posterior: mean {exact_mean}, std {exact_std}")
 
-if not SMOKE:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from _common import ROOT
-
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), constrained_layout=True)
-    for i, (ax, name) in enumerate(zip(axes, "AB")):
-        ax.hist(draws[:, i], bins=50, density=True, alpha=0.6, label="NUTS, 4 chains")
-        g = np.linspace(exact_mean[i] - 4 * exact_std[i], exact_mean[i] + 4 * exact_std[i], 200)
-        ax.plot(g, np.exp(-0.5 * ((g - exact_mean[i]) / exact_std[i]) ** 2) / (exact_std[i] * np.sqrt(2 * np.pi)),
-                "k-", label="exact posterior")
-        ax.axvline([A_TRUE, B_TRUE][i], color="r", ls="--", label="truth")
-        ax.set_title(name), ax.legend(fontsize=8)
-    (ROOT / "outputs").mkdir(exist_ok=True)
-    fig.savefig(ROOT / "outputs" / "05_bayesian_inverse_nuts.png", dpi=120)
+# ---- figure: marginals against the exact posterior, and the fitted observations with their predictive band ----
+fig, axes = pl.plot.figure(3)
+pl.plot.marginals(crux, exact={"a": (exact_mean[0], exact_std[0]), "b": (exact_mean[1], exact_std[1])},
+                  truth={"a": A_TRUE, "b": B_TRUE}, axes=axes[0, :2])
+pl.plot.predictive_band(xs, crux.eval(fit), d, noise_std=SIGMA, ax=axes[0, 2])
+pl.plot.save(fig, figure_path(__file__))
+pl.io.summary(crux)                                             # mean, sd, HDI, MCSE, ESS, R-hat, divergences
 
 record(__file__, warmup=warmup, keep=keep, chains=4, A_mean=float(mean[0]), A_lo=float(lo[0]), A_hi=float(hi[0]),
        B_mean=float(mean[1]), B_lo=float(lo[1]), B_hi=float(hi[1]), rhat_max=float(rhat.max()),

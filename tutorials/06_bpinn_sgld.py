@@ -37,7 +37,7 @@ import numpy as np
 import optax
 
 import pinnlang as pl
-from _common import ROOT, SMOKE, check, epochs, record
+from _common import check, epochs, figure_path, record
 
 SIGMA_PDE, SIGMA_BC = 0.1, 0.01
 
@@ -81,23 +81,12 @@ ess_mid = float(pl.bayesian.ess(u_chain[:, :, mid]))                    # bulk E
 print(f"posterior mean rel. L2 {rel_l2:.2e}, exact solution inside the 90 % band at {coverage:.0%} of points, "
       f"mean band width {width:.3g}, bulk ESS of u(0.5) {ess_mid:.0f}/{draws.shape[0]}")
 
-if not SMOKE:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 3.4), constrained_layout=True)
-    a1.fill_between(xs, u_lo, u_hi, color="C0", alpha=0.3, label="90 % band")
-    a1.plot(xs, u_mean, "C0-", label="posterior mean")
-    a1.plot(xs, exact, "k--", lw=1, label="exact sin(πx)")
-    a1.set_xlabel("x"), a1.legend(fontsize=8), a1.set_title("B-PINN (SGLD): predictive band")
-    a2.fill_between(xs, u_lo - exact, u_hi - exact, color="C0", alpha=0.3, label="90 % band - exact")
-    a2.plot(xs, u_mean - exact, "C0-", label="mean - exact")
-    a2.axhline(0.0, color="k", lw=0.8)
-    a2.set_xlabel("x"), a2.legend(fontsize=8), a2.set_title("error and band, relative to the exact solution")
-    (ROOT / "outputs").mkdir(exist_ok=True)
-    fig.savefig(ROOT / "outputs" / "06_bpinn_sgld.png", dpi=120)
+fig, axes = pl.plot.figure(2)
+pl.plot.field_1d(xs, u_chain, reference=exact, reference_label="exact sin(πx)", ax=axes[0, 0],
+                 title="B-PINN (SGLD): predictive band")
+pl.plot.field_1d(xs, u_chain - exact, reference=0.0 * exact, reference_label="0", label="mean - exact",
+                 ylabel="u - exact", ax=axes[0, 1], title="error and band, relative to the exact solution")
+pl.plot.save(fig, figure_path(__file__))
 
 record(__file__, adam_epochs=adam_epochs, sgld_warmup=warmup, keep=keep, thin=thin, rel_L2=rel_l2,
        coverage_90=coverage, band_width=width, ess_u_mid=ess_mid, time_s=seconds)

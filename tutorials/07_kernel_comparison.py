@@ -28,7 +28,7 @@ import blackjax
 import numpy as np
 
 import pinnlang as pl
-from _common import check, epochs, record
+from _common import check, epochs, figure_path, record
 
 A_TRUE, B_TRUE, SIGMA, PRIOR_SIGMA, CHAINS = 3.14, -2.71, 0.1, 10.0, 4
 pi = pl.np.pi
@@ -66,7 +66,7 @@ for name, (factory, kwargs, warmup, keep, thin) in KERNELS.items():
     draws = chains.reshape(-1, 2)
     ess = np.asarray(pl.bayesian.ess(chains))
     diag = theta.posterior_diagnostics
-    results[name] = dict(mean=draws.mean(0), std=draws.std(0, ddof=1), ess=ess, seconds=seconds,
+    results[name] = dict(chains=chains, mean=draws.mean(0), std=draws.std(0, ddof=1), ess=ess, seconds=seconds,
                          rhat=np.asarray(pl.bayesian.rhat(chains)),
                          accept=float(np.mean(diag["acceptance_rate"])) if diag else float("nan"))
 
@@ -92,6 +92,12 @@ for name, r in results.items():
     values.update({f"{name}_z": float(r["z"].max()), f"{name}_std_ratio": float(r["std_ratio"].max()),
                    f"{name}_accept": r["accept"], f"{name}_ess": float(r["ess"].min()),
                    f"{name}_ess_per_s": r["ess_per_s"]})
+
+fig, axes = pl.plot.figure(2, len(results), height=2.6)
+for row, (name, r) in zip(axes, results.items()):
+    pl.plot.marginals({f"{name}: A": r["chains"][..., 0], f"{name}: B": r["chains"][..., 1]}, axes=row,
+                      exact={f"{name}: A": (exact_mean[0], exact_std[0]), f"{name}: B": (exact_mean[1], exact_std[1])})
+pl.plot.save(fig, figure_path(__file__))
 
 record(__file__, chains=CHAINS, **values)
 for name in ("nuts", "hmc", "mala"):

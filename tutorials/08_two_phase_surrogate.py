@@ -31,7 +31,7 @@ import numpy as np
 import optax
 
 import pinnlang as pl
-from _common import ROOT, SMOKE, check, epochs, record
+from _common import check, epochs, figure_path, record
 
 LAM, K_TRUE, SIGMA, K_RANGE = 0.1, 2.0, 0.05, (1.0, 3.0)
 pi = np.pi
@@ -104,19 +104,17 @@ print(f"k = {k_mean:.4f} ± {k_std:.4f}, 90 % interval [{k_lo:.4f}, {k_hi:.4f}] 
       f"{'covered' if covers else 'NOT covered'}), R-hat {rhat:.4f}, bulk ESS {ess:.0f}")
 print(f"exact posterior of k: {exact_mean:.4f} ± {exact_std:.4f}")
 
-if not SMOKE:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(5, 3.4), constrained_layout=True)
-    ax.hist(chain.ravel(), bins=50, density=True, alpha=0.6, label="NUTS through the surrogate")
-    ax.plot(kg, w / (kg[1] - kg[0]), "k-", label="exact posterior")
-    ax.axvline(K_TRUE, color="r", ls="--", label="true k")
-    ax.set_xlim(exact_mean - 5 * exact_std, exact_mean + 5 * exact_std), ax.set_xlabel("k"), ax.legend(fontsize=8)
-    (ROOT / "outputs").mkdir(exist_ok=True)
-    fig.savefig(ROOT / "outputs" / "08_two_phase_surrogate.png", dpi=120)
+fig, axes = pl.plot.figure(2)
+surface = pl.io.eval_on_grid(surrogate, net, np.linspace(0, 1, 41), np.linspace(*K_RANGE, 21))
+for kappa, colour in ((1.0, "C0"), (2.0, "C1"), (3.0, "C2")):
+    j = int(np.argmin(np.abs(surface.axes[1] - kappa)))
+    axes[0, 0].plot(surface.axes[0], surface.values[:, j], color=colour, label=f"surrogate, κ = {kappa:g}")
+    axes[0, 0].plot(surface.axes[0], u_family(surface.axes[0], kappa), "k--", lw=0.8)
+axes[0, 0].set_xlabel("x"), axes[0, 0].set_title(f"surrogate u(x, κ) (dashed: exact), rel. L2 {surrogate_l2:.1e}")
+axes[0, 0].legend(fontsize=8)
+pl.plot.marginals(posterior, exact={"k": (kg, w / (kg[1] - kg[0]))}, truth={"k": K_TRUE}, axes=axes[0, 1:])
+axes[0, 1].set_xlim(exact_mean - 5 * exact_std, exact_mean + 5 * exact_std)
+pl.plot.save(fig, figure_path(__file__))
 
 record(__file__, adam_epochs=adam_epochs, surrogate_rel_L2=surrogate_l2, k_mean=k_mean, k_std=k_std, k_lo=k_lo,
        k_hi=k_hi, covers=covers, rhat=rhat, ess_bulk=ess, exact_mean=exact_mean, exact_std=exact_std,

@@ -36,6 +36,18 @@ def record(script: str, **values) -> str:
     return line
 
 
+def figure_path(script: str) -> Path:
+    """Where the tutorial writes its figure: ``docs/figures/<name>.png`` (the documentation shows it).
+
+    Smoke runs write to ``outputs/smoke/`` instead (so they never replace the documented figures), and
+    ``$PINNLANG_FIGURES`` overrides both.
+    """
+    name = Path(script).stem + ".png"
+    if os.environ.get("PINNLANG_FIGURES"):
+        return Path(os.environ["PINNLANG_FIGURES"]) / name
+    return ROOT / ("outputs/smoke" if SMOKE else "docs/figures") / name
+
+
 def check(condition: bool, message: str):
     """The tutorial's quality bar; skipped in smoke mode (too few steps to mean anything)."""
     if not SMOKE and not condition:

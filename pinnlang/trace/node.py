@@ -80,6 +80,17 @@ class Node:
         where = f" on {self.points}" if self.points is not None else ""
         return f"<{type(self).__name__} {self.shape}{where}>"
 
+    def _repr_latex_(self):
+        """LaTeX for notebooks (sympy form); ``None`` (plain repr) when the expression has no sympy form."""
+        from ..symbolic import to_sympy  # results layer, imported lazily: trace imports no later stage
+
+        try:
+            import sympy
+
+            return "$" + sympy.latex(to_sympy(self)) + "$"
+        except Exception:  # noqa: BLE001 - a display hook must never raise
+            return None
+
     def __bool__(self):
         raise TypeError(
             "a pinnlang expression has no truth value at trace time; use pl.np.where(cond, a, b) "
