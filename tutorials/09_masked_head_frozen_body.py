@@ -30,7 +30,7 @@ import jax
 import numpy as np
 
 import pinnlang as pl
-from _common import ROOT, SMOKE, check, epochs, record
+from _common import check, epochs, figure_path, record
 
 SIGMA = 0.05
 rng = np.random.default_rng(0)
@@ -75,21 +75,8 @@ print(f"body max variance along the chain {body_var_max:.3e}, head min {head_var
 print(f"posterior-mean relative L2 {rel_l2:.4f}, 90 % band median width {np.median(band):.4f}, "
       f"covers sin(πx) at {coverage:.0%} of the grid")
 
-if not SMOKE:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6, 3.4), constrained_layout=True)
-    ax.fill_between(xs, lo[:, 0], hi[:, 0], alpha=0.3, label="90 % band")
-    ax.plot(xs, mean, label="posterior mean")
-    ax.plot(xs, truth, "k--", label="sin(πx)")
-    ax.plot(x_train[:, 0], y_train[:, 0], "k.", label="data")
-    ax.legend(fontsize=8)
-    ax.set_title("Pattern A: SGLD head, frozen random body")
-    (ROOT / "outputs").mkdir(exist_ok=True)
-    fig.savefig(ROOT / "outputs" / "09_masked_head_frozen_body.png", dpi=120)
+pl.plot.field_1d(xs, u_chain, reference=truth, reference_label="sin(πx)", observed=(x_train, y_train),
+                 title="Pattern A: SGLD head, frozen random body", path=figure_path(__file__))
 
 record(__file__, epochs=warmup + keep * thin, rel_L2=rel_l2, band_median=float(np.median(band)),
        band_max=float(band.max()), coverage_90=coverage, body_var_max=body_var_max, head_var_min=head_var_min,

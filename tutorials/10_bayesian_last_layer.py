@@ -40,7 +40,7 @@ import numpy as np
 import optax
 
 import pinnlang as pl
-from _common import ROOT, SMOKE, check, epochs, record
+from _common import check, epochs, figure_path, record
 
 SIGMA = 0.05
 rng = np.random.default_rng(0)
@@ -92,23 +92,11 @@ rel_l2_4 = float(np.linalg.norm(mean4 - truth) / np.linalg.norm(truth))
 rhat_u = np.asarray(pl.bayesian.rhat(u4[..., 0]))                # one R-hat per grid point
 print(f"4 chains: relative L2 {rel_l2_4:.4f}; R-hat of u(x): median {np.median(rhat_u):.4f}, max {rhat_u.max():.4f}")
 
-if not SMOKE:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.4), constrained_layout=True)
-    for ax, u, title in ((axes[0], u_chain, "1 chain"), (axes[1], u4, "4 chains, shared body")):
-        l, h = np.quantile(u, [0.05, 0.95], axis=(0, 1))
-        ax.fill_between(xs, l[:, 0], h[:, 0], alpha=0.3, label="90 % band")
-        ax.plot(xs, u.mean(axis=(0, 1))[:, 0], label="posterior mean")
-        ax.plot(xs, truth, "k--", label="sin(πx)")
-        ax.plot(x_train[:, 0], y_train[:, 0], "k.", label="data")
-        ax.set_title(f"Pattern B: Adam body, SGLD head ({title})")
-        ax.legend(fontsize=8)
-    (ROOT / "outputs").mkdir(exist_ok=True)
-    fig.savefig(ROOT / "outputs" / "10_bayesian_last_layer.png", dpi=120)
+fig, axes = pl.plot.figure(2)
+for ax, u, title in ((axes[0, 0], u_chain, "1 chain"), (axes[0, 1], u4, "4 chains, shared body")):
+    pl.plot.field_1d(xs, u, reference=truth, reference_label="sin(πx)", observed=(x_train, y_train), ax=ax,
+                     title=f"Pattern B: Adam body, NUTS head ({title})")
+pl.plot.save(fig, figure_path(__file__))
 
 record(__file__, epochs=warmup + keep * thin, rel_L2=rel_l2, band_median=float(np.median(band)),
        coverage_90=coverage, head_var_max=head_var, rel_L2_4chains=rel_l2_4, rhat_u_max=float(rhat_u.max()),

@@ -27,7 +27,7 @@ import jax
 import numpy as np
 
 import pinnlang as pl
-from _common import ROOT, SMOKE, check, epochs, record
+from _common import check, epochs, figure_path, record
 
 SIGMA = 0.05
 rng = np.random.default_rng(0)
@@ -90,21 +90,11 @@ print(f"joint NUTS over both layers: R-hat of u max {rhat_j.max():.3f}, {t_joint
 print(f"predictive means differ by {np.median(z):.2f} MCSE (median), {z.max():.2f} (max); band medians "
       f"{np.median(band_g):.4f} vs {np.median(band_j):.4f}; relative L2 {rel_l2:.4f}")
 
-if not SMOKE:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6, 3.4), constrained_layout=True)
-    for u, label in ((u_gibbs, "Gibbs: HMC + NUTS blocks"), (u_joint, "one joint NUTS")):
-        lo, hi = np.quantile(u, [0.05, 0.95], axis=(0, 1))
-        ax.fill_between(xs, lo, hi, alpha=0.25, label=f"{label}, 90 % band")
-        ax.plot(xs, u.mean(axis=(0, 1)))
-    ax.plot(x_train[:, 0], y_train[:, 0], "k.", label="data")
-    ax.legend(fontsize=8)
-    (ROOT / "outputs").mkdir(exist_ok=True)
-    fig.savefig(ROOT / "outputs" / "11_two_masked_blocks.png", dpi=120)
+fig, axes = pl.plot.figure(2)
+for ax, u, title in ((axes[0, 0], u_gibbs, "Gibbs: HMC + NUTS blocks"), (axes[0, 1], u_joint, "one joint NUTS")):
+    pl.plot.field_1d(xs, u, reference=truth, reference_label="sin(πx)", observed=(x_train, y_train), ax=ax,
+                     title=title)
+pl.plot.save(fig, figure_path(__file__))
 
 record(__file__, epochs=warmup + keep, chains=chains, accept_hmc=acc[0], accept_nuts=acc[1],
        rhat_u_max_gibbs=float(rhat_g.max()), rhat_u_max_joint=float(rhat_j.max()), z_median=float(np.median(z)),

@@ -29,18 +29,25 @@ def posterior_dict(crux) -> dict[str, np.ndarray]:
 def sample_stats_dict(crux) -> dict[str, np.ndarray]:
     """``{ArviZ stat: (K, N)}`` from the kernels' diagnostics.
 
-    With one sampled handle reporting a field, the field keeps ArviZ's plain name. With several
-    (Metropolis-within-Gibbs: one kernel per handle) each gets ``<stat>_<handle name>``, and
-    ``diverging`` is also given plainly as "any kernel diverged at this draw", so ArviZ's
-    divergence markers and counts still work.
+    With one kernel reporting a field (handles sampled jointly share their kernel's stats), the field
+    keeps ArviZ's plain name. With several kernels (Metropolis-within-Gibbs blocks) each gets
+    ``<stat>_<handle name>`` (``_<i>`` for the i-th masked block of one model), and ``diverging`` is
+    also given plainly as "any kernel diverged at this draw", so ArviZ's divergence markers and counts
+    still work. ``lp`` is the log posterior of each draw.
     """
     handles = sampled_handles(crux.handles)
     names = display_names(handles)
     per_field: dict[str, list] = {}
     for h in handles:
-        for field, value in diagnostics(h).items():
-            if field in STAT_NAMES:
-                per_field.setdefault(field, []).append((names[id(h)], value))
+        fields = diagnostics(h)
+        if getattr(h, "posterior_logdensity", None) is not None:
+            fields["lp"] = np.asarray(h.posterior_logdensity)
+        for field, value in fields.items():
+            base, _, block = field.partition("/")  # "<field>/<i>": the i-th masked block of one model
+            if base in STAT_NAMES:
+                entries = per_field.setdefault(base, [])
+                if not any(np.array_equal(value, v) for _, v in entries):  # one kernel over several handles
+                    entries.append((names[id(h)] + (f"_{block}" if block else ""), value))
     out = {}
     for field, entries in per_field.items():
         stat = STAT_NAMES[field]

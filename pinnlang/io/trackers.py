@@ -19,42 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .posterior import diagnostics, display_names, is_array_valued, leaf_draws, sampled_handles
+from ..solve.hooks import posterior_metrics  # noqa: F401  (re-exported as pl.io.posterior_metrics)
+from .posterior import is_array_valued, sampled_handles
 
 log = logging.getLogger("pinnlang")
-
-
-def posterior_metrics(handles) -> dict[str, float]:
-    """The spec's per-handle posterior statistics, for ``ChunkReport.metrics``.
-
-    For each handle with posterior draws (``name`` as given to ``name=``): ``posterior/<name>/n_samples``
-    (draws per chain ``N``), ``n_chains`` (``K``), ``mean`` (parameters with one value only),
-    ``n_is_divergent``, ``mean_acceptance_rate``, ``mean_energy`` (where the kernel reports them).
-
-    Args:
-        handles: ``crux.handles`` (a dict) or an iterable of handles.
-
-    Returns:
-        ``{key: float}``.
-    """
-    handles = sampled_handles(handles)
-    names = display_names(handles)
-    out: dict[str, float] = {}
-    for h in handles:
-        p = f"posterior/{names[id(h)]}"
-        draws = leaf_draws(h)
-        first = next(iter(draws.values()))
-        out[f"{p}/n_samples"] = float(first.shape[1])
-        out[f"{p}/n_chains"] = float(first.shape[0])
-        if is_array_valued(h) and first[0, 0].size == 1:
-            out[f"{p}/mean"] = float(np.mean(first))
-        diag = diagnostics(h)
-        if "is_divergent" in diag:
-            out[f"{p}/n_is_divergent"] = float(np.sum(diag["is_divergent"]))
-        for field in ("acceptance_rate", "energy"):
-            if field in diag:
-                out[f"{p}/mean_{field}"] = float(np.mean(diag[field]))
-    return out
 
 
 def report_metrics(report) -> dict[str, float]:

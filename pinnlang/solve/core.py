@@ -17,7 +17,7 @@ from ..errors import ConfigurationError
 from .engine import Engine
 from .evaluate import Evaluation
 from .history import History
-from .hooks import Hooks
+from .hooks import Hooks, posterior_metrics
 from .plan import Plan, SAMPLED
 from .posterior import DrawBuffer, Posterior
 from .progress import Progress, progress_enabled
@@ -355,8 +355,8 @@ class Core(Evaluation):
                 for msg in chain_warnings(h.name, h.posterior_samples, post.diagnostics):
                     log.warning(msg)
 
-    def _chunk_metrics(self, buffer) -> dict:
-        """Tracker metrics of the sampled handles and the optimisers' learning rates."""
+    def _chunk_metrics(self) -> dict:
+        """Tracker metrics of the optimisers' learning rates and the sampled handles' draws so far."""
         import optax
 
         out = {}
@@ -370,25 +370,21 @@ class Core(Evaluation):
                 lr = None
             if lr is not None:
                 out[f"lr/{g.label}"] = float(np.mean(jax.device_get(lr)))
-        for k in engine.posterior_keys:
-            h = self.handles[k]
-            post = h._posterior
-            name = h.name
-            out[f"posterior/{name}/n_chains"] = float(engine.plan.num_chains)
-            out[f"posterior/{name}/n_samples"] = float(0 if post is None else post.num_draws)
-            if post is None:
-                continue
-            samples = post.samples()
-            if isinstance(samples, np.ndarray) and samples[0, 0].size == 1:
-                out[f"posterior/{name}/mean"] = float(samples.mean())
-            diag = post.diagnostics or {}
-            if "is_divergent" in diag:
-                out[f"posterior/{name}/n_is_divergent"] = float(diag["is_divergent"].sum())
-            if "acceptance_rate" in diag:
-                out[f"posterior/{name}/mean_acceptance_rate"] = float(np.mean(diag["acceptance_rate"]))
-            if "energy" in diag:
-                out[f"posterior/{name}/mean_energy"] = float(np.mean(diag["energy"]))
+        out.update(posterior_metrics(self.handles))
         return out
+
+    # -- results -------------------------------------------------------------------------------------------
+    def to_arviz(self, **kwargs):
+        """An ArviZ ``InferenceData`` of the draws, diagnostics and pointwise log-likelihoods (``pl.io.to_arviz``)."""
+        from ..io import to_arviz
+
+        return to_arviz(self, **kwargs)
+
+    def summary(self, **kwargs):
+        """Print and return the posterior summary table (``pl.io.summary``)."""
+        from ..io import summary
+
+        return summary(self, **kwargs)
 
     # -- undo, save, load ---------------------------------------------------------------------------------
     def _take_snapshot(self) -> dict:

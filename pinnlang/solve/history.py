@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import difflib
+import os
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -109,18 +111,36 @@ class History:
         return out
 
     def to_dict(self) -> dict:
-        """``{"epoch": (S,), "total": (S,), <term name>: (S,)}`` as NumPy arrays."""
-        out = {"epoch": self.epochs.copy(), "total": self.total.copy()}
-        for i, n in enumerate(self.names):
-            out[n] = self.terms[:, i].copy() if self.terms.size else np.zeros((0,))
+        """The records as columns: ``{"epoch": (S,), "total": (S,), <term name>: (S,), ...}``.
+
+        A term named ``"epoch"`` or ``"total"`` (or a repeated name) gets the prefix ``"term:"``, so no
+        column is lost.
+        """
+        epochs = np.asarray(self.epochs)
+        terms = np.asarray(self.terms).reshape(len(epochs), -1) if len(epochs) else np.zeros((0, len(self.names)))
+        out = {"epoch": epochs.copy(), "total": np.asarray(self.total).copy()}
+        for i, name in enumerate(self.names):
+            key = f"term:{name}" if name in out else str(name)
+            out[key] = terms[:, i].copy()
         return out
 
-    def to_csv(self, path) -> None:
-        """Write :meth:`to_dict` as CSV (one row per record, a header line)."""
-        d = self.to_dict()
-        cols = list(d)
-        table = np.column_stack([d[c] for c in cols]) if len(self) else np.zeros((0, len(cols)))
-        np.savetxt(path, table, delimiter=",", header=",".join(cols), comments="", fmt="%.10g")
+    def to_csv(self, path) -> str:
+        """Write :meth:`to_dict` as CSV: a header line, then one row per record.
+
+        Floats are written with ``repr`` precision, so reading the file back gives the same values.
+
+        Returns:
+            The path written (parent folders are created).
+        """
+        columns = self.to_dict()
+        path = os.fspath(path)
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        with open(path, "w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(list(columns))
+            for row in zip(*columns.values()):
+                w.writerow([int(v) if k == "epoch" else repr(float(v)) for k, v in zip(columns, row)])
+        return path
 
     def __len__(self) -> int:
         return len(self.total)

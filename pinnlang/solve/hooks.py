@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from typing import Any, NamedTuple
 
+import jax
 import numpy as np
 
 log = logging.getLogger("pinnlang")
@@ -102,6 +103,41 @@ class Hooks:
     def finish(self, core):
         for t in self.trackers:
             self._call(t, t.finish, core)
+
+
+def posterior_metrics(handles) -> dict[str, float]:
+    """The spec's per-handle posterior statistics, for ``ChunkReport.metrics`` and trackers.
+
+    For each handle with posterior draws (a repeated ``name`` gets a ``_<i>`` suffix):
+    ``posterior/<name>/n_samples`` (draws per chain ``N``), ``n_chains`` (``K``), ``mean`` (parameters
+    with one value only), ``n_is_divergent``, ``mean_acceptance_rate``, ``mean_energy`` (where the
+    kernel reports them).
+
+    Args:
+        handles: ``crux.handles`` (a dict) or an iterable of handles.
+    """
+    items = list(handles.values()) if isinstance(handles, dict) else list(handles)
+    out: dict[str, float] = {}
+    seen: dict = {}
+    for h in items:
+        samples = h.posterior_samples
+        if samples is None:
+            continue
+        n = seen.get(h.name, 0)
+        seen[h.name] = n + 1
+        p = f"posterior/{h.name if n == 0 else f'{h.name}_{n}'}"
+        first = jax.tree_util.tree_leaves(samples)[0] if not isinstance(samples, np.ndarray) else samples
+        out[f"{p}/n_samples"] = float(first.shape[1])
+        out[f"{p}/n_chains"] = float(first.shape[0])
+        if isinstance(samples, np.ndarray) and samples[0, 0].size == 1:
+            out[f"{p}/mean"] = float(np.mean(samples))
+        diag = h.posterior_diagnostics or {}
+        if "is_divergent" in diag:
+            out[f"{p}/n_is_divergent"] = float(np.sum(diag["is_divergent"]))
+        for field in ("acceptance_rate", "energy"):
+            if field in diag:
+                out[f"{p}/mean_{field}"] = float(np.mean(diag[field]))
+    return out
 
 
 def _name(obj) -> str:

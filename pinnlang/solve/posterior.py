@@ -106,17 +106,43 @@ class Posterior:
             kind = DRAWS if plan.groups[lab].chained else STEPS
             self.sources.append((kind, cache[lab][i][:n]))
         groups = sorted({lab for lab in plan.labels[self.key] if lab != FIXED and lab in buffer.infos})
-        diag, lp = {}, None
+        diag = {}
         for j, g in enumerate(groups):
             for f, v in buffer.infos[g].items():
-                v = np.swapaxes(v[:n], 0, 1)
-                if f == LP:  # the joint log-density: the same for every group of the chain at this draw
-                    lp = v
-                else:
-                    diag[f if len(groups) == 1 else f"{f}/{j}"] = v
+                if f != LP:
+                    diag[f if len(groups) == 1 else f"{f}/{j}"] = np.swapaxes(v[:n], 0, 1)
         self.diagnostics = diag or None
-        self.logdensity = lp
+        # the log posterior of the draw: what the last block of the sweep saw, after every block moved
+        last = [g for g in sorted(buffer.infos) if LP in buffer.infos[g]]
+        self.logdensity = np.swapaxes(buffer.infos[last[-1]][LP][:n], 0, 1) if last else None
         self._samples = None
+
+    @classmethod
+    def from_samples(cls, handle, samples) -> "Posterior":
+        """Draws given by the user: ``(K, N, *shape)`` values for a parameter, a module with ``(K, N, ...)``
+        leaves for a model (its trainable leaves are used)."""
+        from ..errors import ShapeError
+
+        self = cls.__new__(cls)
+        self.handle, self.key = handle, handle.key_name
+        current = handle.get_trainable()
+        self.treedef = jax.tree_util.tree_structure(current)
+        bij = getattr(handle, "bijector", None)
+        if bij is not None:
+            values = np.asarray(samples)
+            raw = [values if bij.name == "none" else np.asarray(bij.inverse(jnp.asarray(values, current.dtype)))]
+        else:
+            raw = [np.asarray(l) for l in jax.tree_util.tree_leaves(eqx.filter(samples, eqx.is_inexact_array))]
+        want = [np.shape(l) for l in jax.tree_util.tree_leaves(current)]
+        if len(raw) != len(want) or any(r.ndim < 2 or r.shape[2:] != w for r, w in zip(raw, want)) or \
+                len({r.shape[:2] for r in raw}) != 1:
+            raise ShapeError(f"{handle.name}.posterior_samples must have leading (chains, draws) axes on every leaf "
+                             f"of shape {want}; got {[r.shape for r in raw]}")
+        self.num_chains, self.num_draws = raw[0].shape[:2]
+        self.solve_id = next(_solve_ids)
+        self.sources = [(DRAWS, np.swapaxes(r, 0, 1)) for r in raw]
+        self.diagnostics, self.logdensity, self._samples = None, None, None
+        return self
 
     def raw_leaves(self) -> list:
         """``(K, N, ...)`` unconstrained leaves (read-only views where they do not vary)."""

@@ -168,7 +168,7 @@ class Execution:
             metrics = {f"loss/{n}": float(terms[-1, i]) for i, n in enumerate(names)}
             metrics["loss/total"] = float(np.asarray(totals)[-1])
             metrics["steps_per_second"] = float(rate)
-            metrics.update(core._chunk_metrics(self.buffer))
+            metrics.update(core._chunk_metrics())
             report = ChunkReport(core.epoch, ep, np.asarray(totals), {n: terms[:, i] for i, n in enumerate(names)},
                                  metrics, phase, core)
             if self.hooks.chunk(report):

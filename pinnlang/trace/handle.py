@@ -12,6 +12,7 @@ from typing import Any
 
 import equinox as eqx
 import jax
+import numpy as np
 
 from ..errors import ConfigurationError
 from .node import next_uid
@@ -54,10 +55,24 @@ class Trainable:
         """
         return None if self._posterior is None else self._posterior.samples()
 
+    @posterior_samples.setter
+    def posterior_samples(self, samples):
+        """Attach draws made elsewhere (another sampler, a file): ``crux.eval`` then pushes them forward."""
+        from ..solve.posterior import Posterior
+
+        self._posterior = None if samples is None else Posterior.from_samples(self, samples)
+
     @property
     def posterior_diagnostics(self):
         """``{field: (K, N)}`` kernel diagnostics of the draws (``None`` without draws or fields)."""
         return None if self._posterior is None else self._posterior.diagnostics
+
+    @posterior_diagnostics.setter
+    def posterior_diagnostics(self, diagnostics):
+        if self._posterior is None:
+            raise ConfigurationError(f"{self.name} has no posterior draws; set posterior_samples first")
+        self._posterior.diagnostics = None if diagnostics is None else {k: np.asarray(v) for k, v in
+                                                                        dict(diagnostics).items()}
 
     @property
     def posterior_logdensity(self):

@@ -35,9 +35,9 @@ def mala_network():
     x, _ = dom.variable("interior")
     net = pl.nn.wrap(pl.nn.mlp(1, hidden_dims=4, num_layers=1, key=jax.random.PRNGKey(0)), name="u")
     c = pl.np.parameter((1,), name="c", init=0.0)
-    for h in (net, c):
+    for h in (net, c):  # separate blocks: two MALA kernels in turn (Metropolis-within-Gibbs)
         h.bayesian(blackjax.mala, step_size=1e-4, warmup=10, keep=40, num_chains=2, init_jitter=0.05,
-                   prior=pl.bayesian.priors.gaussian(sigma=1.0))
+                   prior=pl.bayesian.priors.gaussian(sigma=1.0), block=h.name)
     crux = pl.core([(net(x) + c - pl.np.sin(pl.np.pi * x)).gaussian_nll(0.2)], names=["fit"], seed=1)
     crux.solve(50, progress=False)
     return dict(crux=crux, net=net, c=c, x=x, dom=dom)

@@ -4,6 +4,7 @@ log-likelihood equals scipy's normal log-density at every draw, so ``arviz.waic`
 import types
 
 import arviz as az
+import blackjax
 import numpy as np
 import pytest
 from scipy import special, stats
@@ -92,6 +93,7 @@ def test_network_leaves_are_named_by_key_path_with_their_shapes(mala_network):
                                   net.posterior_samples.layers[0].weight)
     # two kernels (Metropolis-within-Gibbs): per-handle statistics, and 'diverging' would be their union
     assert {"acceptance_rate_u", "acceptance_rate_c"} <= set(idata.sample_stats.data_vars)
+    assert "lp" in idata.sample_stats.data_vars  # the log posterior of each draw, once
     for leaf in ("u.layers.0.weight", "u.output_layer.bias"):
         got = az.rhat(idata, var_names=[leaf])[leaf].values
         np.testing.assert_allclose(got, pl.bayesian.rhat(idata.posterior[leaf].values), rtol=1e-8, atol=1e-8)
@@ -116,3 +118,18 @@ def test_vi_draws_export_the_same_way():
 def test_no_sampled_handle_is_a_clear_error(trained_core):
     with pytest.raises(pl.errors.ConfigurationError, match="no model or parameter of this core has posterior"):
         pl.io.to_arviz(trained_core["crux"])
+
+
+def test_jointly_sampled_handles_share_one_kernels_stats():
+    """a and b with equal settings form one NUTS block: its statistics appear once, under ArviZ's names."""
+    dom = pl.domain.line(x_range=(0.0, 1.0), mesh_size=0.1)
+    x, _ = dom.variable("interior")
+    a, b = pl.np.parameter((1,), name="a"), pl.np.parameter((1,), name="b")
+    for p in (a, b):
+        p.bayesian(blackjax.nuts, warmup=50, keep=40, num_chains=2, prior=pl.bayesian.priors.gaussian(1.0))
+    crux = pl.core([((a + b) * x - x).gaussian_nll(0.2)])
+    crux.solve(90)
+    stats = pl.io.to_arviz(crux).sample_stats
+    assert {"diverging", "acceptance_rate", "energy", "lp"} <= set(stats.data_vars)
+    assert not any(v.endswith(("_a", "_b")) for v in stats.data_vars)
+    np.testing.assert_array_equal(stats["lp"].values, a.posterior_logdensity)
