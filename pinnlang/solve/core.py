@@ -116,8 +116,8 @@ class Core(Evaluation):
         leaves = jax.tree_util.tree_leaves(self.handles[key].get_trainable())
         return written is not None and len(written) == len(leaves) and all(a is b for a, b in zip(written, leaves))
 
-    def _start_state(self, engine: Engine):
-        """The solver state at the start of a solve: groups unchanged since the last solve continue."""
+    def _kept_groups(self, engine: Engine) -> dict:
+        """``{group index: (state, tuning)}`` of the groups unchanged since the last solve (they continue)."""
         plan = engine.plan
         kept = {}
         if self._state is not None and self._engine is not None:
@@ -127,6 +127,10 @@ class Core(Evaluation):
                 j = index.get(plan.group_fingerprint(g))
                 if j is not None and all(self._untouched(m.key) for m in g.members):
                     kept[g.index] = (self._state.groups[j], self._state.tunings[j])
+        return kept
+
+    def _start_state(self, engine: Engine, kept: dict):
+        """The solver state at the start of a solve (the ``kept`` groups continue, the others start fresh)."""
         data = self.loss.program.data(self.noise_key)  # the domains' current arrays (users may swap data)
         if self._state is not None and engine.resampled:  # resampled points go on from where they were
             old = self._state.data["coords"]
@@ -195,9 +199,10 @@ class Core(Evaluation):
         plan = Plan(self.handles, self._default_transforms)
         if not plan.groups:
             raise ConfigurationError("every model and parameter in these losses is frozen: nothing to solve for")
-        _check_priors(plan)
         engine = self._engine_for(plan, resample_every)
-        state, kept = self._start_state(engine)
+        kept_groups = self._kept_groups(engine)
+        _check_priors(plan, skip=set(kept_groups))
+        state, kept = self._start_state(engine, kept_groups)
         warmup_left = self._warmup_left(engine, state)
         if plan.sampled and warmup_left and epochs <= warmup_left:
             raise ConfigurationError(
@@ -316,9 +321,7 @@ class Core(Evaluation):
         if engine is None or state is None:
             return
         plan = engine.plan
-        positions = [jax.tree_util.tree_map(lambda a: a[0], p) if g.chained else p
-                     for g, p in zip(plan.groups, member_positions(plan, engine.backends, state.groups))]
-        values = assemble(plan, state.fixed, positions)
+        values = engine.chain0_values(state)
         for k in plan.updated_keys():
             h = self.handles[k]
             h.set_trainable(values[k])
@@ -435,13 +438,18 @@ class Core(Evaluation):
         return self
 
 
-def _check_priors(plan: Plan):
-    """Each sampled member's prior gives a finite scalar on its current values (else a clear error)."""
+def _check_priors(plan: Plan, skip=()):
+    """Each sampled member's prior gives a finite scalar on its current values (else a clear error).
+
+    Groups in ``skip`` (continuing chains) were checked when they started.
+    """
     from ..bayesian.priors import check_prior
     from .state import group_position
 
     values = {k: h.get_trainable() for k, h in plan.handles.items()}
     for g in plan.sampled:
+        if g.index in skip:
+            continue
         members = group_position(plan, g, values)
         for m in g.members:
             h = plan.handles[m.key]

@@ -12,7 +12,8 @@ from ..trace.sampling_config import FULL, SamplingConfig
 from .loop import make_chunk_runner
 from .plan import Plan
 from .start import make_start
-from .step import make_step
+from .state import assemble, member_positions
+from .step import make_step, make_step_keys
 
 log = logging.getLogger("pinnlang")
 RESAMPLE_STREAM = 0  # fold_in(fold_in(key, step), RESAMPLE_STREAM): the stream of resampled points
@@ -72,8 +73,16 @@ class Engine:
         self.resampled = sorted(resamplers) if resample_every else []
         self.per_step_loss = any(b.consumes == GRADIENT for b in self.backends)
         self.posterior_keys = sorted({m.key for g in plan.sampled for m in g.members})
-        self.run = make_chunk_runner(plan, self.backends, loss_fn, self.step, self.posterior_keys)
+        self.run = make_chunk_runner(plan, self.backends, loss_fn, self.step, make_step_keys(plan, self.backends),
+                                     self.posterior_keys)
         self._starts: dict = {}
+        self.chain0_values = jax.jit(self._values)  # the values handles hold: chain 0 of every chained group
+
+    def _values(self, state):
+        plan = self.plan
+        positions = [jax.tree_util.tree_map(lambda a: a[0], p) if g.chained else p
+                     for g, p in zip(plan.groups, member_positions(plan, self.backends, state.groups))]
+        return assemble(plan, state.fixed, positions)
 
     def start(self, reused: frozenset) -> Callable:
         """The jitted start of a solve continuing the groups in ``reused`` (see :func:`make_start`)."""

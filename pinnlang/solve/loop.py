@@ -26,7 +26,8 @@ def _aggregate(info: dict) -> dict:
     return out
 
 
-def make_chunk_runner(plan: Plan, backends: list, loss_fn: Callable, step: Callable, keys) -> Callable:
+def make_chunk_runner(plan: Plan, backends: list, loss_fn: Callable, step: Callable, step_keys: Callable,
+                      keys) -> Callable:
     """``run(state, length, collect) -> (state, outputs)``, jitted with ``length`` and ``collect`` static.
 
     One scan iteration runs ``plan.thin`` steps when ``collect`` (else one). Outputs are
@@ -45,20 +46,24 @@ def make_chunk_runner(plan: Plan, backends: list, loss_fn: Callable, step: Calla
     needs_loss = any(b.consumes == GRADIENT for b in backends)
 
     def run(state, length: int, collect: bool):
-        def iteration(s, _):
+        per = thin if collect else 1
+        table = jax.vmap(lambda t: step_keys(state.key, t))(state.step + jnp.arange(length * per))
+        table = jax.tree_util.tree_map(lambda a: a.reshape((length, per) + a.shape[1:]), table)
+
+        def iteration(s, block_keys):
             if collect and thin > 1:
-                s, (totals, termss, block) = jax.lax.scan(lambda c, _: step(c), s, None, length=thin)
+                s, (totals, termss, block) = jax.lax.scan(step, s, block_keys)
                 total, terms = totals[-1], termss[-1]
                 infos = {g: _aggregate(v) for g, v in block.items()}
             else:
-                s, (total, terms, infos) = step(s)
+                s, (total, terms, infos) = step(s, jax.tree_util.tree_map(lambda a: a[0], block_keys))
             if not collect:
                 return s, (total, terms)
             draws = tuple({k: v for k, v in pos.items() if k in keys}
                           for pos in member_positions(plan, backends, s.groups))
             return s, (total, terms, draws, infos)
 
-        state, out = jax.lax.scan(iteration, state, None, length=length)
+        state, out = jax.lax.scan(iteration, state, table, length=length)
         if not needs_loss:
             total, terms = mean_loss(plan, backends, loss_fn, state)
             out = (total[None], terms[None], *out[2:])

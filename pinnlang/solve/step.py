@@ -55,9 +55,33 @@ def _views(plan: Plan, chained: dict, shared: dict) -> list:
     return [chained[g.index] if g.index in chained else shared[g.index] for g in plan.groups]
 
 
+CHAIN_STREAM = 1  # fold_in(fold_in(key, step), CHAIN_STREAM): the stream of the chains' transitions
+BATCH_OFFSET = 10_000  # the minibatch key of density group g is fold_in(chain key, BATCH_OFFSET + g)
+
+
+def make_step_keys(plan: Plan, backends: list) -> Callable:
+    """``keys(key, step) -> {"kernel": (K, D, 2), "batch": (K, D, 2)}``: every key one step uses.
+
+    Chain k's density group g moves with ``fold_in(fold_in(fold_in(key, step), CHAIN_STREAM), k), g)``.
+    The keys depend only on the base key and the step, so chunking, interrupts and resumes change
+    nothing; the runner derives them for a whole chunk at once (vectorised threefry: deriving them one
+    step at a time inside the loop cost several microseconds a step on CPU).
+    """
+    dens = [g.index for g in plan.groups if backends[g.index].consumes != GRADIENT]
+
+    def keys(key, step):
+        base = jax.random.fold_in(jax.random.fold_in(key, step), CHAIN_STREAM)
+        chains = chain_keys(base, plan.num_chains)
+        kernel = jax.vmap(lambda c: jnp.stack([jax.random.fold_in(c, g) for g in dens]))(chains)
+        batch = jax.vmap(lambda c: jnp.stack([jax.random.fold_in(c, BATCH_OFFSET + g) for g in dens]))(chains)
+        return {"kernel": kernel, "batch": batch}
+
+    return keys if dens else (lambda key, step: {})
+
+
 def make_step(plan: Plan, backends: list, loss_fn: Callable, *, minibatch: Callable | None = None,
               resample: Callable | None = None) -> Callable:
-    """``step(state) -> (state, (total, terms, infos))``.
+    """``step(state, keys) -> (state, (total, terms, infos))``, ``keys`` from :func:`make_step_keys`.
 
     Args:
         plan: the groups.
@@ -83,9 +107,8 @@ def make_step(plan: Plan, backends: list, loss_fn: Callable, *, minibatch: Calla
         return ({i: p for i, p in enumerate(pos) if i in chained_ids},
                 {i: p for i, p in enumerate(pos) if i not in chained_ids})
 
-    def step(state: SolverState):
+    def step(state: SolverState, keys: dict):
         t = state.step
-        key_t = jax.random.fold_in(state.key, t)
         data = resample(state.data, t, state.key) if resample is not None else state.data
         groups, tunings = list(state.groups), list(state.tunings)
         fixed = state.fixed
@@ -113,7 +136,7 @@ def make_step(plan: Plan, backends: list, loss_fn: Callable, *, minibatch: Calla
             tot_k, terms_k, grads_k = map_chains(value_and_grad, chained, shared, K, method)
             total, terms = jnp.mean(tot_k), jnp.mean(terms_k, axis=0)
             for g in grad_ids:
-                b, key_g = backends[g], jax.random.fold_in(key_t, 2 + g)
+                b, key_g = backends[g], None  # optimisers take no randomness
                 if g in chained_ids:
                     def one(ch, sh, g=g, b=b, key_g=key_g):
                         view = _views(plan, ch["pos"], sh)
@@ -147,20 +170,18 @@ def make_step(plan: Plan, backends: list, loss_fn: Callable, *, minibatch: Calla
         if dens_ids:
             chained, shared = split(pos)
             ch = {"pos": {g: p for g, p in chained.items() if g not in dens_ids},
-                  "states": {g: groups[g] for g in dens_ids},
-                  "key": chain_keys(jax.random.fold_in(key_t, 1), K)}
+                  "states": {g: groups[g] for g in dens_ids}, "keys": keys}
 
             def sweep(c, sh):
                 current = {g: as_members(plan.groups[g], backends[g].position(s)) for g, s in c["states"].items()}
                 view = _views(plan, {**c["pos"], **current}, sh)
                 states, out = dict(c["states"]), {}
-                for g in dens_ids:
+                for j, g in enumerate(dens_ids):
                     d = data
                     if batch[g]:
-                        d = minibatch(data, jax.random.fold_in(c["key"], 10_000 + g), batch[g])
+                        d = minibatch(data, c["keys"]["batch"][j], batch[g])
                     problem = Problem(logdensity_fn=group_logdensity(plan, g, loss_fn, fixed, view, d))
-                    states[g], out[g] = backends[g].step(jax.random.fold_in(c["key"], g), states[g], tunings[g],
-                                                         problem)
+                    states[g], out[g] = backends[g].step(c["keys"]["kernel"][j], states[g], tunings[g], problem)
                     view[g] = as_members(plan.groups[g], backends[g].position(states[g]))
                 return states, out
 
