@@ -4,14 +4,11 @@
 ``pl.diff`` (and ``grad``, ``laplacian``, ``div``), ``pl.core`` and ``pl.noise``.
 """
 
-import logging as _logging
-
+from . import logs  # first: warnings of everything below reach stderr by default (see pinnlang/logs.py)
 from . import bayesian, domain, errors, nn, noise
 from .solve import Core, History, core
 from .trace import diff, div, grad, laplacian
 from .trace import np  # noqa: F401  (pl.np namespace)
 
-_logging.getLogger("pinnlang").addHandler(_logging.NullHandler())
-
 __version__ = "0.1.0"
-__all__ = ["bayesian", "Core", "History", "core", "diff", "div", "domain", "errors", "grad", "laplacian", "nn", "noise", "np"]
+__all__ = ["bayesian", "Core", "History", "core", "diff", "div", "domain", "errors", "grad", "laplacian", "logs", "nn", "noise", "np"]
