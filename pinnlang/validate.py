@@ -70,7 +70,7 @@ def real(name: str, value, *, positive: bool = False, non_negative: bool = False
 
 
 def non_finite_summary(arr: np.ndarray) -> str | None:
-    """``None`` when every entry of ``arr`` is finite, else e.g. ``"2 NaN and 1 inf values (first at index (4, 0))"``."""
+    """``None`` when every entry of ``arr`` is finite, else e.g. ``"2 NaN and 1 inf value(s) (the first at ...)"``."""
     a = np.asarray(arr)
     if a.dtype == object or not np.issubdtype(a.dtype, np.number) or np.issubdtype(a.dtype, np.integer):
         return None

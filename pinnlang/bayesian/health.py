@@ -144,8 +144,9 @@ def chain_warnings(name: str, samples, diagnostics: dict | None) -> list[str]:
     if stuck and n > 1:
         which = "its chain" if k == 1 else (f"all {k} chains" if len(stuck) == k else
                                             f"chain(s) {stuck} of {k}")
-        out.append(f"{name}: {which} stayed at one value for all {n} kept draws (every proposal was rejected, or every step was zero): these "
-                   f"are copies of the starting point, not a posterior sample. {_STEP_ADVICE[0].upper()}"
+        out.append(f"{name}: {which} stayed at one value for all {n} kept draws (every proposal was rejected, or "
+                   f"every step was zero): these are copies of the starting point, not a posterior sample. "
+                   f"{_STEP_ADVICE[0].upper()}"
                    f"{_STEP_ADVICE[1:]}, or check that the log-density is finite around the start (init_jitter, "
                    "the prior's support).")
         return out

@@ -47,8 +47,9 @@ def as_points(name: str, value, width: int | None = None) -> np.ndarray:
     if width is not None and arr.shape[1] != width:
         raise ShapeError(f"points of {name!r} have {arr.shape[1]} columns but the domain has {width} "
                          "coordinates per point (spatial dimensions, then time)")
-    check_finite(f"the point array of tag {name!r}", arr, "drop those rows (points = points[np.isfinite(points).all(axis=1)]) "
-                 "and the matching rows of any data measured at them", DataError)
+    check_finite(f"the point array of tag {name!r}", arr, "drop those rows (points = "
+                 "points[np.isfinite(points).all(axis=1)]) and the matching rows of any data measured at them",
+                 DataError)
     return np.ascontiguousarray(arr)
 
 
