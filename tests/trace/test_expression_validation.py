@@ -243,3 +243,14 @@ def test_initialize_round_trips_of_a_constrained_parameter(tmp_path):
     b.initialize(np.array([0.9], np.float32)).initialize(tmp_path / "b.eqx")
     np.testing.assert_allclose(np.asarray(b.value), [0.25], rtol=1e-6)
     assert jnp.allclose(b.get_trainable(), raw)
+
+
+def test_integers_and_numbers_elsewhere():
+    net = pl.nn.mlp(1, hidden_dims=np.int64(3), num_layers=np.int64(2), key=jax.random.PRNGKey(0))
+    assert len(net.layers) == 2
+    with pytest.raises(ConfigurationError, match="num_layers"):
+        pl.nn.mlp(1, hidden_dims=3, num_layers=True, key=jax.random.PRNGKey(0))
+    for bad in (float("nan"), -0.1, True, "0.1"):
+        with pytest.raises(ConfigurationError, match="std"):
+            pl.noise.gaussian(bad)
+    assert pl.noise.gaussian(np.float32(0.5)).std == 0.5
