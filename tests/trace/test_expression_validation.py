@@ -60,6 +60,13 @@ def test_per_point_data_in_concatenate_and_model_inputs(field):
     x, u = field
     with pytest.raises(ShapeError, match=rf"reshape it to \({N}, 1\)"):
         pl.np.concatenate([u, np.ones(N, np.float32)])
+    with pytest.raises(ShapeError, match="scalar or vector values"):
+        pl.np.concatenate([u, np.ones((1, N), np.float32)])
+    net2 = pl.nn.wrap(pl.nn.mlp(2, hidden_dims=4, num_layers=1, key=jax.random.PRNGKey(0)))
+    with pytest.raises(ShapeError, match=rf"reshape it to \({N}, 1\)"):
+        net2(x, np.ones(N, np.float32))
+    assert net2(x, np.ones((N, 1), np.float32)).shape == (N, 1)
+    assert pl.np.concatenate([u, np.ones(2, np.float32)]).shape == (N, 3)  # constant columns
 
 
 def test_deliberate_broadcasting_stays_allowed(field):

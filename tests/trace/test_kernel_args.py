@@ -106,7 +106,8 @@ def test_kernel_keywords_of_the_blackjax_kernels():
     assert "num_integration_steps" in kernel_keywords(blackjax.hmc)
 
 
-def test_an_sgmcmc_argument_of_a_sibling_kernel_warns_now_and_is_refused_at_solve(a, caplog):
+def test_an_sgmcmc_argument_of_a_sibling_kernel_warns_at_configuration(a, caplog):
+    """The solve engine refuses it at solve start (tests/bayesian/test_config_errors.py pins that)."""
     kw = {"step_size": 1e-3, "num_integration_steps": 3}
     with caplog.at_level(logging.WARNING, logger="pinnlang"):
         check_kernel_kwargs("a", blackjax.sgld, kw)
