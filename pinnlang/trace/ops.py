@@ -232,12 +232,15 @@ class Concatenate(Node):
     def __init__(self, parts):
         self.parts = tuple(as_node(p) for p in parts)
         self.points = common_points(self.parts, "pl.np.concatenate")
+        n = self.points.num_points if self.points is not None else None
         for p in self.parts:
-            if len(p.value_shape) > 1:
+            # a point-free (n, k) array next to fields is per-point data: k values at each point
+            per_point = p.points is None and n is not None and len(p.shape) == 2 and p.shape[0] == n
+            value_shape = p.shape[1:] if per_point else p.value_shape
+            if len(value_shape) > 1:
                 raise ShapeError(
-                    f"concatenate takes scalar or vector values at each point, got value shape {p.value_shape}"
+                    f"concatenate takes scalar or vector values at each point, got value shape {value_shape}"
                 )
-        for p in self.parts:
             check_concat_part(p, self.points)
         self.pointed = tuple(p.points is not None for p in self.parts)
         # net(x, t) on all columns of a point set in order: the coordinates array itself
