@@ -7,8 +7,8 @@
 """
 
 import importlib as _importlib
-import logging as _logging
 
+from . import logs  # first: warnings of everything below reach stderr by default (see pinnlang/logs.py)
 from . import bayesian, domain, errors, nn, noise
 from .solve import Core, History, core
 from .trace import diff, div, grad, laplacian
@@ -36,8 +36,6 @@ def _to_sympy(self, *, return_symbols: bool = False):
 
 _Node.to_sympy = _to_sympy  # bound here, not in trace, so that trace imports nothing from later stages
 
-_logging.getLogger("pinnlang").addHandler(_logging.NullHandler())
-
 __version__ = "0.1.0"
 __all__ = ["bayesian", "Core", "History", "core", "diff", "div", "domain", "errors", "from_sympy", "grad", "io",
-           "laplacian", "latex", "metrics", "nn", "noise", "np", "plot", "symbolic"]
+           "laplacian", "latex", "logs", "metrics", "nn", "noise", "np", "plot", "symbolic"]

@@ -25,6 +25,14 @@ class PointSetError(PinnlangError):
     """Expressions over different point sets combined pointwise."""
 
 
+class DataError(PinnlangError):
+    """A data array, point set or initial value that holds NaN or inf."""
+
+
+class ExpressionTypeError(PinnlangError, TypeError):
+    """A value or a function that pinnlang expressions do not support (also a ``TypeError``)."""
+
+
 class NonFiniteLossError(PinnlangError, FloatingPointError):
     """A loss term became NaN or infinite during a solve.
 

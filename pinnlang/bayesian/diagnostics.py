@@ -8,6 +8,11 @@ vectorised over parameter components. Results have shape ``param`` (a NumPy scal
 
 Differences from ArviZ, on purpose: fewer than 4 draws raises ``ConfigurationError`` (ArviZ returns
 NaN), and R-hat of a single chain is the split R-hat of its two halves (ArviZ returns NaN).
+
+Chains that never move follow ArviZ too: a component that is constant over all chains and draws has
+ESS equal to the number of draws used (``S``, not NaN) and R-hat NaN (0/0 variances); chains stuck
+at different values have a tiny ESS and an enormous R-hat. :mod:`pinnlang.bayesian.health` turns
+these into warnings.
 """
 
 from __future__ import annotations
@@ -84,6 +89,26 @@ def _quantile(x: np.ndarray, prob: float) -> np.ndarray:
     k = int(np.floor(np.clip(aleph, 1, size - 1)))
     gamma = float(np.clip(aleph - k, 0.0, 1.0))
     return (1.0 - gamma) * s[k - 1] + gamma * s[k]
+
+
+def _squared_deviations(chain, bad: np.ndarray) -> np.ndarray:
+    """``(x - mean)**2`` per component, ``(K, N, P)`` float64, computed as ArviZ's ``_ess_sd`` does.
+
+    ArviZ: the deviations are taken in the input's dtype (float32 for pinnlang's chains) with the
+    mean of each component's ``(K, N)`` slice, and only then converted to float64. For a chain that
+    is stuck up to one float32 ulp this decides whether the result is exactly constant (ESS = S),
+    so it is reproduced slice by slice rather than in float64.
+    """
+    a = np.asarray(chain)
+    k, n = a.shape[:2]
+    a = a.reshape(k, n, -1)
+    out = np.empty(a.shape, dtype=np.float64)
+    with np.errstate(invalid="ignore", over="ignore"):  # an infinite draw gives NaN, as in ArviZ
+        for j in range(a.shape[2]):
+            aj = a[:, :, j]
+            out[:, :, j] = (aj - aj.mean()) ** 2
+    out[:, :, bad] = 0.0  # NaN components are set to NaN at the end
+    return out
 
 
 def _rhat_core(x: np.ndarray) -> np.ndarray:
@@ -270,8 +295,7 @@ def ess(chain, method: str = "bulk", prob=None):
     elif method == "mean":
         values = _ess_core(_split(x))
     elif method == "sd":
-        with np.errstate(invalid="ignore"):  # an infinite draw gives NaN, as in ArviZ
-            values = _ess_core(_split((x - np.mean(x, axis=(0, 1))) ** 2))
+        values = _ess_core(_split(_squared_deviations(chain, bad)))
     elif method == "folded":
         values = _ess_core(_z_scale(_fold(_split(x))))
     elif method == "identity":

@@ -2,5 +2,6 @@
 
 from .loss import CompiledLoss, check_loss_terms
 from .program import GraphAnalysis, Program
+from .resampling import check_resampling
 
-__all__ = ["CompiledLoss", "GraphAnalysis", "Program", "check_loss_terms"]
+__all__ = ["CompiledLoss", "GraphAnalysis", "Program", "check_loss_terms", "check_resampling"]

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Sequence
 
 import jax.numpy as jnp
+import numpy as np
 
 from ..errors import ConfigurationError
+from ..validate import is_real
 from ..trace import Node
 from ..trace.ops import as_node
 from .program import Program
@@ -46,11 +48,16 @@ class CompiledLoss:
         n = len(self.terms_nodes)
         if weights is None:
             weights = [1.0] * n
-        weights = [float(w) for w in (weights if isinstance(weights, (list, tuple)) else [weights] * n)]
+        weights = list(weights) if isinstance(weights, (list, tuple, np.ndarray)) else [weights] * n
         if len(weights) != n:
             raise ConfigurationError(f"got {len(weights)} weights for {n} loss terms; give one weight per term")
-        if any(w < 0 for w in weights):
-            raise ConfigurationError(f"loss weights must be non-negative, got {weights}")
+        for i, w in enumerate(weights):
+            if not is_real(w) or not np.isfinite(float(w)) or float(w) < 0:
+                raise ConfigurationError(
+                    f"loss weights must be non-negative finite numbers, got {w!r} for term {i} (weights {weights}); "
+                    "a NaN or inf weight makes the total loss NaN"
+                )
+        weights = [float(w) for w in weights]
         self.weights = weights
         self.names = list(names) if names is not None else [f"loss_{i}" for i in range(n)]
         if len(self.names) != n:

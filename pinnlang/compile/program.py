@@ -7,13 +7,31 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..errors import ShapeError, TagError
-from ..trace import Constant, Derivative, GaussianNoise, ModelCall, Parameter, Variable, walk
+from ..trace import Constant, Derivative, GaussianNoise, ModelCall, Parameter, Reduction, Variable, walk
 from .env import LoweringEnv
 
 
 def point_key(points) -> str:
     """String key of a point set in the data pytree."""
     return f"{points.domain_uid}:{points.tag}"
+
+
+def _per_point_constants(node, n: int):
+    """Array constants with one row per point that reach a pointed node through point-free ``node``.
+
+    ``data`` itself, or the data inside ``a * data`` or ``data[:, :1]``: every point-free node on the
+    way keeps the point axis first (``shape[0] == n``); reductions, parameters and other point sets stop
+    the search.
+    """
+    if node.points is not None or isinstance(node, (Reduction, Parameter)) or not node.shape \
+            or node.shape[0] != n:
+        return
+    if isinstance(node, Constant):
+        if not node.is_scalar:
+            yield node
+        return
+    for c in node.children():
+        yield from _per_point_constants(c, n)
 
 
 class GraphAnalysis:
@@ -29,6 +47,7 @@ class GraphAnalysis:
         self.handles = {}
         self.point_sets = {}
         self.constants = {}
+        self.constant_nodes = {}  # Constant.data_key -> the Constant (its label and shape, for messages)
         self.noises = []
         self.constant_points = {}  # Constant.data_key -> point key, for per-point data arrays
         self.derivative_nodes = []
@@ -43,16 +62,17 @@ class GraphAnalysis:
                 self.point_sets.setdefault(point_key(n.points), n.points)
             elif isinstance(n, Constant) and not n.is_scalar:
                 self.constants[n.data_key] = n.value
+                self.constant_nodes.setdefault(n.data_key, n)
             elif isinstance(n, GaussianNoise):
                 if n.points is not None:
                     self.point_sets.setdefault(point_key(n.points), n.points)
                 if n.uid not in [m.uid for m in self.noises]:
                     self.noises.append(n)
-            if n.points is not None:
+            owner = n.child.points if isinstance(n, Reduction) else n.points  # labels/sigma follow the residual
+            if owner is not None:
                 for c in n.children():
-                    if isinstance(c, Constant) and not c.is_scalar and c.value.ndim >= 1 \
-                            and c.value.shape[0] == n.points.num_points:
-                        self.constant_points.setdefault(c.data_key, point_key(n.points))
+                    for const in _per_point_constants(c, owner.num_points):
+                        self.constant_points.setdefault(const.data_key, point_key(owner))
             if isinstance(n, Derivative):
                 self.derivative_nodes.append(n)
                 self._derivs.setdefault(n.base.key, set()).add(n.dims)

@@ -22,7 +22,8 @@ _AXES = ("x", "y", "z")
 
 def _grid(ranges, sampling: Sampling) -> dict[str, np.ndarray]:
     d = len(ranges)
-    axes = [grid_nodes(_AXES[j], lo, hi, sampling.mesh_size) for j, (lo, hi) in enumerate(ranges)]
+    steps = sampling.steps(_AXES[:d])
+    axes = [grid_nodes(_AXES[j], lo, hi, steps[j]) for j, (lo, hi) in enumerate(ranges)]
     index = np.stack([g.ravel() for g in np.meshgrid(*[np.arange(len(a)) for a in axes], indexing="ij")], axis=1)
     points = np.stack([axes[j][index[:, j]] for j in range(d)], axis=1)
     last = np.array([len(a) - 1 for a in axes])
@@ -83,7 +84,8 @@ def line(x_range=(0.0, 1.0), mesh_size=None, num_points=None, sampler="grid", ke
 
     Args:
         x_range: ``(a, b)`` with ``a < b``.
-        mesh_size: grid spacing (``sampler="grid"``); adjusted so the nodes fit ``[a, b]`` exactly.
+        mesh_size: grid spacing (``sampler="grid"``); adjusted so the nodes fit ``[a, b]`` exactly. For
+            ``rect`` and ``box`` either one number for every axis or one per axis (``(hx, hy)``).
         num_points: number of random interior points.
         sampler: ``"grid"``, ``"uniform"``, ``"sobol"``, ``"halton"`` or ``"lhs"``.
         key: JAX PRNG key of the random draws (or give ``seed``).
@@ -110,7 +112,9 @@ def rect(x_range=(0.0, 1.0), y_range=(0.0, 1.0), mesh_size=None, num_points=None
 
     Args:
         x_range, y_range: ``(low, high)`` with ``low < high``.
-        mesh_size, num_points, sampler, key, num_boundary_points, seed: as for :func:`line`;
+        mesh_size: grid spacing, one number for both axes or a pair ``(hx, hy)`` (e.g. a parameter
+            axis of another range than the space axis).
+        num_points, sampler, key, num_boundary_points, seed: as for :func:`line`;
             ``num_boundary_points`` is the total over the four sides.
 
     Returns:
@@ -130,7 +134,8 @@ def box(x_range=(0.0, 1.0), y_range=(0.0, 1.0), z_range=(0.0, 1.0), mesh_size=No
 
     Args:
         x_range, y_range, z_range: ``(low, high)`` with ``low < high``.
-        mesh_size, num_points, sampler, key, num_boundary_points, seed: as for :func:`rect`.
+        mesh_size: grid spacing, one number for all axes or ``(hx, hy, hz)``.
+        num_points, sampler, key, num_boundary_points, seed: as for :func:`rect`.
 
     Returns:
         A :class:`Domain` with axes ``("x", "y", "z")``; points have shape ``(n, 3)``.

@@ -13,6 +13,7 @@ import jax
 import numpy as np
 
 from ..errors import ConfigurationError
+from ..validate import is_real
 from .samplers import RANDOM_SAMPLERS, check_sampler, key_words
 
 
@@ -22,14 +23,14 @@ class Sampling:
 
     Attributes:
         sampler: one of ``"grid"``, ``"uniform"``, ``"sobol"``, ``"halton"``, ``"lhs"``.
-        mesh_size: grid spacing (grid only).
+        mesh_size: grid spacing (grid only): one float for every axis, or a tuple with one per axis.
         num_points: number of interior points (random samplers only).
         num_boundary_points: number of boundary points asked for, or ``None`` for the default.
         key: the JAX PRNG key of the random draws (random samplers only).
     """
 
     sampler: str
-    mesh_size: float | None = None
+    mesh_size: float | tuple[float, ...] | None = None
     num_points: int | None = None
     num_boundary_points: int | None = None
     key: Any = None
@@ -37,6 +38,21 @@ class Sampling:
     @property
     def is_random(self) -> bool:
         return self.sampler != "grid"
+
+    def steps(self, axes: tuple[str, ...]) -> tuple[float, ...]:
+        """One grid spacing per axis of ``axes`` (a single ``mesh_size`` applies to all of them).
+
+        Raises:
+            ConfigurationError: a per-axis ``mesh_size`` with another number of entries than ``axes``.
+        """
+        if not isinstance(self.mesh_size, tuple):
+            return (self.mesh_size,) * len(axes)
+        if len(self.mesh_size) != len(axes):
+            raise ConfigurationError(
+                f"mesh_size={self.mesh_size} gives {len(self.mesh_size)} spacing(s) but the domain has "
+                f"{len(axes)} axis/axes ({', '.join(axes)}); give one number for all axes or one per axis"
+            )
+        return self.mesh_size
 
 
 def check_range(name: str, value) -> tuple[float, float]:
@@ -50,6 +66,19 @@ def check_range(name: str, value) -> tuple[float, float]:
     if not low < high:
         raise ConfigurationError(f"{name} must satisfy low < high, got {value!r}; swap or widen the range")
     return low, high
+
+
+def check_mesh_size(value) -> float | tuple[float, ...]:
+    """A grid spacing: one positive finite number, or a sequence of them (one per axis)."""
+    if isinstance(value, (list, tuple, np.ndarray)):
+        steps = tuple(check_mesh_size(v) for v in np.ravel(np.asarray(value, dtype=object)))
+        if not steps:
+            raise ConfigurationError("mesh_size=() gives no spacing; give one number, or one per axis")
+        return steps
+    if not is_real(value) or not (math.isfinite(float(value)) and float(value) > 0):
+        raise ConfigurationError(f"mesh_size must be a positive number (or one per axis, e.g. mesh_size=(0.05, "
+                                 f"0.1)), got {value!r}")
+    return float(value)
 
 
 def _positive_int(name: str, value) -> int:
@@ -93,10 +122,7 @@ def resolve_sampling(sampler="grid", mesh_size=None, num_points=None, key=None, 
         if mesh_size is None:
             raise ConfigurationError("sampler='grid' needs mesh_size=... (the grid spacing); or choose a random "
                                      "sampler ('uniform', 'sobol', 'halton', 'lhs') with num_points=... and seed=...")
-        mesh_size = float(mesh_size)
-        if not (math.isfinite(mesh_size) and mesh_size > 0):
-            raise ConfigurationError(f"mesh_size must be a positive number, got {mesh_size!r}")
-        return Sampling("grid", mesh_size=mesh_size)
+        return Sampling("grid", mesh_size=check_mesh_size(mesh_size))
     if mesh_size is not None:
         raise ConfigurationError(f"mesh_size is for sampler='grid'; with sampler={sampler!r} give num_points=... "
                                  "instead")

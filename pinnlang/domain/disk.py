@@ -32,6 +32,10 @@ def _check(center, radius) -> tuple[tuple[float, float], float]:
 
 def _grid(center, radius, sampling: Sampling) -> dict[str, np.ndarray]:
     (cx, cy), h = center, sampling.mesh_size
+    if isinstance(h, tuple):
+        if len(set(h)) > 1:
+            raise ConfigurationError(f"a disk's grid is square: give one mesh_size, got {h}")
+        h = h[0]
     if h > 2 * radius:
         raise ConfigurationError(f"mesh_size={h} is larger than the disk (diameter {2 * radius}); use a smaller "
                                  "mesh_size")

@@ -10,7 +10,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..errors import ConfigurationError, ShapeError, TagError
+from ..errors import ConfigurationError, DataError, ShapeError, TagError
+from ..validate import check_finite
 from .config import Sampling
 from .patches import Geometry
 
@@ -30,8 +31,13 @@ def as_points(name: str, value, width: int | None = None) -> np.ndarray:
 
     Raises:
         ShapeError: not 1-D or 2-D, no points, or ``d != width`` when a width is given.
+        DataError: NaN or inf coordinates.
     """
-    arr = np.asarray(value, dtype=np.float32)
+    try:
+        arr = np.asarray(value, dtype=np.float32)
+    except (TypeError, ValueError):
+        raise ShapeError(f"points of {name!r} must be an (n,) or (n, d) array of numbers, got "
+                         f"{type(value).__name__}") from None
     if arr.ndim == 1:
         arr = arr[:, None]
     if arr.ndim != 2:
@@ -41,6 +47,9 @@ def as_points(name: str, value, width: int | None = None) -> np.ndarray:
     if width is not None and arr.shape[1] != width:
         raise ShapeError(f"points of {name!r} have {arr.shape[1]} columns but the domain has {width} "
                          "coordinates per point (spatial dimensions, then time)")
+    check_finite(f"the point array of tag {name!r}", arr, "drop those rows (points = "
+                 "points[np.isfinite(points).all(axis=1)]) and the matching rows of any data measured at them",
+                 DataError)
     return np.ascontiguousarray(arr)
 
 
@@ -159,8 +168,11 @@ class Domain:
         """The coordinate variables on the points of ``tag``.
 
         Returns:
-            ``(*spatial_variables, time_variable)``; the time variable is ``None`` without a time axis,
-            so ``x, _ = line.variable("interior")`` and ``x, t = spacetime.variable("interior")``.
+            A NamedTuple ``Variables(x, [y, [z,]] t)``: one field per spatial axis (named after the
+            axis), then ``t``, which is ``None`` without a time axis. It unpacks as a tuple of
+            ``spatial_dims + 1`` entries, ``x, _ = line.variable("interior")``,
+            ``x, y, _ = rect.variable("interior")``, ``x, t = spacetime.variable("interior")``, or by
+            name: ``v = dom.variable("interior"); v.x, v.t, v.spatial``.
         """
         self._check_tag(tag)
         from pinnlang.trace.variables import coordinate_variables

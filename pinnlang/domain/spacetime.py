@@ -25,7 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..errors import ConfigurationError
-from .config import check_range, resolve_key
+from .config import check_mesh_size, check_range, resolve_key
 from .domain import Domain, check_domain
 from .patches import Geometry, Patch, PatchDraw, default_boundary_count, half_open_interval
 from .samplers import check_sampler, draw_unit
@@ -81,7 +81,9 @@ def time(t_range=(0.0, 1.0), mesh_size=None, num_points=None, sampler="grid", ke
     check_sampler(sampler)
     key = resolve_key(key, seed)
     if mesh_size is not None:
-        mesh_size = float(mesh_size)
+        mesh_size = check_mesh_size(mesh_size)
+        if isinstance(mesh_size, tuple):
+            raise ConfigurationError(f"the time axis takes one mesh_size (the time step), got {mesh_size}")
         if sampler != "grid":
             raise ConfigurationError(f"mesh_size is for sampler='grid'; with sampler={sampler!r} give num_points")
         if not mesh_size > 0:

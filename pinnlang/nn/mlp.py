@@ -9,6 +9,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import jax.random as jr
+import numpy as np
 
 from ..errors import ConfigurationError
 from ._utils import check_input, positive_int, resolve_activation
@@ -149,8 +150,9 @@ def mlp(
         width = positive_int(hidden_dims, "hidden_dims")
         if num_layers is None:
             num_layers = 2
-        if isinstance(num_layers, bool) or not isinstance(num_layers, int) or num_layers < 0:
+        if isinstance(num_layers, bool) or not isinstance(num_layers, (int, np.integer)) or num_layers < 0:
             raise ConfigurationError(f"num_layers must be a non-negative integer, got {num_layers!r}")
+        num_layers = int(num_layers)
         widths = (width,) * num_layers
     if init not in INITS:
         raise ConfigurationError(f"unknown init {init!r}; use one of {INITS}")

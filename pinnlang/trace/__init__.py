@@ -1,6 +1,7 @@
 """The symbolic language: nodes, operators, calculus, reductions, handles and noise."""
 
 from . import operators as _operators  # noqa: F401  (attaches Python operators to Node)
+from . import ufuncs as _ufuncs  # noqa: F401  (np.sin(x) -> pl.np.sin(x), clear errors for the rest)
 from .calculus import Derivative, diff, div, grad, laplacian
 from .model import Model, ModelCall
 from .node import Node, walk

@@ -10,6 +10,7 @@ The compiler evaluates all derivatives of one expression together (see
 from __future__ import annotations
 
 from ..errors import PinnlangError, PointSetError, ShapeError
+from ..validate import integer
 from .node import Node, walk
 from .ops import Concatenate, as_node
 from .reductions import Reduction
@@ -80,8 +81,7 @@ def diff(expr, var, order: int = 1) -> Node:
     """
     expr = as_node(expr)
     var = _check_var(var, "pl.diff")
-    if not isinstance(order, int) or order < 0:
-        raise PinnlangError(f"pl.diff order must be a non-negative integer, got {order!r}")
+    order = integer("pl.diff order", order, minimum=0, error=PinnlangError)
     if order == 0:
         return expr
     if expr.points is None:

@@ -214,17 +214,38 @@ class Trainable:
     def initialize(self, source, *, key=None):
         """Set the starting values.
 
+        One round trip for files, one for values (they differ only for constrained parameters):
+
+        * a **file** holds the *trainable* values, the pytree the solver updates: write it with
+          ``eqx.tree_serialise_leaves(path, handle.get_trainable())`` (or a ``pl.io`` checkpoint) and
+          ``handle.initialize(path)`` restores exactly those values. For a constrained parameter these
+          are the unconstrained raw values.
+        * a **pytree or number** is a value as expressions see it: ``p.initialize(p.value)`` keeps a
+          constrained parameter where it is (the constraint is undone to get the raw value).
+
         Args:
             source: a path written by ``eqx.tree_serialise_leaves`` (or ``pl.io`` checkpoints),
                 a pytree with the same structure as the current values, or a callable
-                ``(shape, dtype, key) -> array`` applied to every trainable leaf.
+                ``(shape, dtype, key) -> array`` applied to every trainable leaf (giving values).
             key: ``jax.random`` key for a callable initialiser (default ``PRNGKey(0)``).
+
+        Raises:
+            ConfigurationError: no such file, a file of another architecture (naming the first leaf
+                whose shape differs), or a pytree of another structure or other leaf shapes.
+            DataError: values holding NaN or inf.
         """
+        import numpy as np
+
+        from ..errors import DataError
+        from ..validate import check_finite
+        from .leaf_files import load_leaves
+
         current = self.get_trainable()
-        if isinstance(source, (str, os.PathLike)):
+        from_file = isinstance(source, (str, os.PathLike))
+        if from_file:
             if not os.path.exists(source):
                 raise ConfigurationError(f"{self.name}.initialize: no file at {os.fspath(source)!r}")
-            new = eqx.tree_deserialise_leaves(source, current)
+            new = load_leaves(self.name, source, current)
         elif callable(source) and not isinstance(source, eqx.Module):
             key = jax.random.PRNGKey(0) if key is None else key
             leaves, treedef = jax.tree_util.tree_flatten(current)
@@ -241,16 +262,22 @@ class Trainable:
                     f"{self.name}.initialize: the pytree structure does not match the current values "
                     f"(got {s_new}, expected {s_cur})"
                 )
-        shapes_new = [getattr(l, "shape", None) for l in jax.tree_util.tree_leaves(new)]
+        shapes_new = [getattr(l, "shape", np.shape(l)) for l in jax.tree_util.tree_leaves(new)]
         shapes_cur = [l.shape for l in jax.tree_util.tree_leaves(current)]
         if shapes_new != shapes_cur:
             raise ConfigurationError(
                 f"{self.name}.initialize: leaf shapes {shapes_new} do not match the current {shapes_cur}"
             )
-        self.set_trainable(self.from_user(new))
+        for path, leaf in jax.tree_util.tree_flatten_with_path(new)[0]:
+            check_finite(f"{self.name}.initialize: leaf {jax.tree_util.keystr(path) or 'value'}", np.asarray(leaf),
+                         "give finite starting values", DataError)
+        self.set_trainable(new if from_file else self.from_user(new))
         self._touch()
         return self
 
     def from_user(self, value):
-        """The trainable pytree for values given by the user (parameters undo their constraint)."""
+        """The trainable pytree for values given by the user (parameters undo their constraint).
+
+        Files given to :meth:`initialize` hold trainable values already and skip this step.
+        """
         return value

@@ -34,7 +34,7 @@ class Node:
     """
 
     __array_priority__ = 1000
-    __array_ufunc__ = None  # numpy defers to our reflected operators
+    __array_ufunc__ = None  # replaced in trace/ufuncs.py: np.sin(x) dispatches to pl.np.sin
     aval: jax.ShapeDtypeStruct
     points: Any
 

@@ -6,6 +6,7 @@ import jax
 import jax.numpy as jnp
 
 from ..errors import ShapeError
+from ..validate import real
 from .node import Node, next_uid
 
 
@@ -23,9 +24,7 @@ class GaussianNoise(Node):
     """
 
     def __init__(self, std: float, key=None, uid: int | None = None, like: Node | None = None):
-        self.std = float(std)
-        if self.std < 0:
-            raise ValueError(f"noise std must be >= 0, got {std}")
+        self.std = real("pl.noise.gaussian(std=...)", std, non_negative=True)
         self.noise_key = key
         self.uid = next_uid() if uid is None else uid
         self.bound = like is not None

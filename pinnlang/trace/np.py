@@ -97,9 +97,15 @@ def sum_components(x):
     return Apply("sum_components", lambda v: jnp.sum(v, axis=-1, keepdims=True), [x])
 
 
-def array(value):
-    """An array constant (e.g. per-point data of shape ``(n, 1)``)."""
-    return Constant(value)
+def array(value, name: str | None = None):
+    """An array constant (e.g. per-point data of shape ``(n, 1)``).
+
+    Args:
+        value: numbers; with one row per point of the field it meets it must have the field's shape
+            (``(n, 1)`` against a scalar field, not ``(n,)``), and it must be finite.
+        name: a name used in error messages (e.g. ``"u_measured"``).
+    """
+    return Constant(value, label=name)
 
 
 constant = array

@@ -5,7 +5,10 @@ from __future__ import annotations
 import operator
 
 import jax.numpy as jnp
+import numpy as np
 
+from ..errors import ConfigurationError, ShapeError
+from ..validate import is_real
 from .node import Node
 from .noise import GaussianNoise
 from .ops import Apply, Index, as_node
@@ -65,14 +68,50 @@ def gaussian_nll(self, sigma):
     (``pl.np.parameter(..., constraint="positive")``) that is itself optimised or sampled.
     With this term the log-density ``-Σ terms + log prior`` is a normalised Gaussian likelihood.
     """
-    if isinstance(sigma, (int, float)) and sigma <= 0:
-        raise ValueError(f"gaussian_nll needs sigma > 0, got {sigma}")
-    return Reduction("gaussian_nll", self, (as_node(sigma),))
+    return Reduction("gaussian_nll", self, (_check_sigma(sigma),))
+
+
+def _check_sigma(sigma) -> Node:
+    """``sigma`` as a node that cannot be zero or negative where that can be known at trace time."""
+    from .ops import Constant
+    from .parameter import Parameter
+
+    if isinstance(sigma, (bool, np.bool_)):
+        raise ConfigurationError(f"gaussian_nll needs sigma > 0 (a number or a positive parameter), got {sigma!r}")
+    if is_real(sigma) and not float(sigma) > 0:
+        raise ConfigurationError(f"gaussian_nll needs sigma > 0, got {sigma}; pass the noise standard deviation")
+    node = as_node(sigma)
+    if isinstance(node, Constant) and not node.is_scalar and not np.all(np.asarray(node.value) > 0):
+        raise ConfigurationError(
+            f"gaussian_nll needs sigma > 0 everywhere; the array sigma of shape {node.shape} has "
+            f"{int(np.sum(~(np.asarray(node.value) > 0)))} entries <= 0"
+        )
+    if isinstance(node, Parameter):
+        b = node.bijector
+        lower = float(b.forward(-np.inf)) if b.name.startswith("bounded") else None
+        if b.name == "none" or (lower is not None and lower < 0):
+            raise ConfigurationError(
+                f"gaussian_nll(sigma): the parameter {node.name!r} used as sigma has the constraint {b.name!r}, so "
+                "an optimiser or sampler can move it to zero or below (log sigma is then NaN). Create it with "
+                "pl.np.parameter(..., constraint='positive') (or a (lo, hi) constraint with lo >= 0), or pass a "
+                "positive expression such as pl.np.exp(log_sigma)"
+            )
+    return node
 
 
 def categorical_nll(self, labels):
     """``-Σ_i log softmax(logits_i)[labels_i]`` for logits ``(n, C)`` and integer labels ``(n,)``/``(n, 1)``."""
-    return Reduction("categorical_nll", self, (as_node(labels),))
+    from .ops import Constant
+
+    node = as_node(labels)
+    if isinstance(node, Constant) and not node.is_scalar and self.shape:
+        values, classes = np.asarray(node.value), self.shape[-1]
+        if not np.all(values == np.round(values)) or values.min() < 0 or values.max() >= classes:
+            raise ShapeError(
+                f"categorical_nll: labels must be integers in 0..{classes - 1} (one per row of the logits "
+                f"{self.shape}); got values from {values.min()} to {values.max()}"
+            )
+    return Reduction("categorical_nll", self, (node,))
 
 
 Node.gaussian_nll = gaussian_nll

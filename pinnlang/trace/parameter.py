@@ -6,7 +6,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, DataError
+from ..validate import check_finite, integer, is_integer
 from .constraints import IDENTITY, as_bijector
 from .handle import Trainable
 from .node import Node
@@ -30,7 +31,7 @@ class Parameter(Node, Trainable):
     """
 
     def __init__(self, shape=(1,), *, key=None, name=None, init=None, dtype=None, constraint=None):
-        shape = (shape,) if isinstance(shape, int) else tuple(int(s) for s in shape)
+        shape = _check_shape(shape)
         dtype = dtype or (jnp.float64 if jax.config.jax_enable_x64 else jnp.float32)
         self.bijector = as_bijector(constraint)
         if init is None:
@@ -45,6 +46,7 @@ class Parameter(Node, Trainable):
             value = jnp.broadcast_to(jnp.asarray(init, dtype), shape)
         if value.shape != shape:
             raise ConfigurationError(f"parameter init gave shape {value.shape}, expected {shape}")
+        check_finite(f"the init of parameter {name or 'param'!r}", value, "give finite initial values", DataError)
         self._init_handle(name, "param")
         self.points = None
         self.aval = jax.ShapeDtypeStruct(shape, dtype)
@@ -81,6 +83,17 @@ class Parameter(Node, Trainable):
 
     def __repr__(self) -> str:
         return f"<Parameter {self.name} {self.shape} = {np.asarray(self.value)}>"
+
+
+def _check_shape(shape) -> tuple[int, ...]:
+    """A parameter shape: an integer or a sequence of positive integers (NumPy integers accepted, bools not)."""
+    if is_integer(shape) or isinstance(shape, (bool, np.bool_)):
+        shape = (shape,)
+    try:
+        entries = tuple(shape)
+    except TypeError:
+        raise ConfigurationError(f"a parameter shape is an integer or a tuple of integers, got {shape!r}") from None
+    return tuple(integer(f"each entry of the parameter shape {shape!r}", s, minimum=1) for s in entries)
 
 
 def parameter(shape=(1,), *, key=None, name=None, init=None, dtype=None, constraint=None) -> Parameter:

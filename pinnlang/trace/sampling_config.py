@@ -151,6 +151,9 @@ def make_config(handle_name: str, factory, *, prior=None, warmup=500, keep=1000,
     if not callable(factory):
         raise ConfigurationError(f"{handle_name}.bayesian needs a kernel factory such as blackjax.nuts, got {factory!r}")
     family = family_of(factory)
+    from .kernel_args import check_bayesian_call  # late import: kernel_args imports this module
+    warmup, keep, thin, num_chains = check_bayesian_call(handle_name, factory, kernel_kwargs, warmup, keep, thin,
+                                                         num_chains)
     _positive_int("warmup", warmup, allow_zero=True)
     _positive_int("keep", keep)
     _positive_int("thin", thin)

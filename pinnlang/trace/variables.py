@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import collections
+import functools
 from dataclasses import dataclass, field
 
 import jax
@@ -67,12 +69,45 @@ class Variable(Node):
         return f"<Variable {self.name} on {self.points}>"
 
 
+class _VariablesMixin:
+    """Named access on top of the tuple ``(*spatial, time)`` that ``dom.variable(tag)`` returns."""
+
+    __slots__ = ()
+
+    @property
+    def spatial(self) -> tuple:
+        """The spatial variables, in axis order (without the time entry)."""
+        return tuple(self)[:-1]
+
+    @property
+    def time(self):
+        """The time variable, or ``None`` when the domain has no time axis (the same as ``.t``)."""
+        return self[-1]
+
+
+@functools.lru_cache(maxsize=None)
+def variables_type(spatial_names: tuple[str, ...]) -> type:
+    """The NamedTuple class ``Variables(<spatial names>..., t)`` for domains with these spatial axes.
+
+    One class per axis layout, cached: ``line`` gives ``(x, t)``, ``rect`` ``(x, y, t)``, ``box``
+    ``(x, y, z, t)``, ``from_array`` with ``d`` columns ``(x, y, z, x3, ..., t)``.
+    """
+    base = collections.namedtuple("Variables", (*spatial_names, "t"))
+    doc = (f"The coordinate variables of one point set: ``{', '.join(spatial_names)}``, then ``t`` "
+           "(``None`` without a time axis). Unpacks like a tuple: ``x, _ = line.variable('interior')``.")
+    return type("Variables", (_VariablesMixin, base), {"__slots__": (), "__doc__": doc,
+                                                      "__module__": __name__})
+
+
 def coordinate_variables(domain, tag: str) -> tuple:
     """The coordinate variables of ``domain``'s point set ``tag``.
 
     Returns:
-        ``(*spatial_variables, time_variable)``; the last entry is ``None`` when the
-        domain has no time axis (so ``x, _ = dom.variable("interior")`` on a line).
+        A NamedTuple ``Variables(*spatial_variables, t)`` (fields named after the axes, e.g.
+        ``(x, y, t)`` on a rectangle); ``t`` is ``None`` when the domain has no time axis, so the
+        tuple always has ``spatial_dims + 1`` entries: ``x, _ = line.variable("interior")``,
+        ``x, y, t = rect_in_time.variable("interior")``, or by name ``v = dom.variable(tag); v.x, v.t``.
+        ``.spatial`` is the tuple of spatial variables and ``.time`` the same as ``.t``.
     """
     ps = PointSet(domain.uid, tag, domain)
     names = tuple(domain.axis_names)
@@ -81,4 +116,4 @@ def coordinate_variables(domain, tag: str) -> tuple:
         t = Variable(ps, domain.spatial_dims, names[domain.spatial_dims], is_time=True)
     else:
         t = None
-    return (*spatial, t)
+    return variables_type(names[: domain.spatial_dims])(*spatial, t)
