@@ -11,6 +11,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ..bayesian.health import chain_warnings
+from ..compile import check_resampling
 from ..compile.loss import CompiledLoss
 from ..compile.program import point_key
 from ..errors import ConfigurationError
@@ -22,7 +24,8 @@ from .plan import Plan, SAMPLED
 from .posterior import DrawBuffer, Posterior
 from .progress import Progress, progress_enabled
 from .run import Execution, RunRecord, chunk_plan
-from .state import assemble, member_positions
+from .state import member_positions
+from ..validate import integer
 
 log = logging.getLogger("pinnlang")
 
@@ -30,12 +33,10 @@ GIB = 1 << 30
 
 
 def _integer(name: str, value, *, allow_none: bool = False):
-    """``value`` as a positive Python int (numpy integers accepted, bools and floats rejected)."""
+    """``value`` as a positive Python int (NumPy integers accepted, bools and floats rejected)."""
     if value is None and allow_none:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ConfigurationError(f"{name} needs a positive integer number of steps, got {value!r}")
-    return int(value)
+    return integer(name, value, minimum=1)
 
 
 class Core(Evaluation):
@@ -94,11 +95,7 @@ class Core(Evaluation):
             raise ConfigurationError(
                 "resample_every was given but no point set of this problem is randomly sampled; build the domain "
                 "with sampler='uniform' (or 'sobol', 'halton', 'lhs') and num_points=..., or drop resample_every")
-        from ..compile import program as _program
-
-        check = getattr(_program, "check_resampling", None)
-        if check is not None:
-            check(self.loss.program.analysis, sorted(out))
+        check_resampling(self.loss.program.analysis, sorted(out))
         return out
 
     def _engine_for(self, plan: Plan, resample_every) -> Engine:
@@ -334,10 +331,6 @@ class Core(Evaluation):
         """Solve-end log lines per sampled handle (and warnings about chains that do not move)."""
         if buffer is None:
             return
-        try:
-            from ..bayesian.health import chain_warnings
-        except ImportError:  # pragma: no cover - until the health checks land
-            chain_warnings = None
         for k in engine.posterior_keys:
             h = self.handles[k]
             post = h._posterior
@@ -354,9 +347,8 @@ class Core(Evaluation):
                 parts.append(f"mean_energy={float(np.mean(diag['energy'])):.4g}")
             log.info("Model %r: %d chain(s) x %d draws%s", h.name, post.num_chains, post.num_draws,
                      (", " + ", ".join(parts)) if parts else ", no kernel diagnostics (SG-MCMC)")
-            if chain_warnings is not None:
-                for msg in chain_warnings(h.name, h.posterior_samples, post.diagnostics):
-                    log.warning(msg)
+            for msg in chain_warnings(h.name, h.posterior_samples, post.diagnostics):
+                log.warning(msg)
 
     def _chunk_metrics(self) -> dict:
         """Tracker metrics of the optimisers' learning rates and the sampled handles' draws so far."""

@@ -8,6 +8,7 @@ import numpy as np
 
 from ..compile.program import GraphAnalysis, Program
 from ..errors import ConfigurationError, ShapeError
+from ..validate import integer
 from ..trace import Node
 from ..trace.ops import as_node
 from .posterior import CONSTANT, DRAWS, STEPS
@@ -37,10 +38,8 @@ class Evaluation:
 
         if samples not in ("auto", "chain", "point"):
             raise ConfigurationError(f"samples must be 'auto', 'chain' or 'point', got {samples!r}")
-        if chunk_size is not None and (isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer))
-                                       or chunk_size <= 0):
-            raise ConfigurationError(f"chunk_size must be a positive integer (draws evaluated at once), got "
-                                     f"{chunk_size!r}")
+        if chunk_size is not None:
+            chunk_size = integer("eval(chunk_size) (draws evaluated at once)", chunk_size, minimum=1)
         if domain is not None and not isinstance(domain, Domain):
             raise ConfigurationError(
                 f"eval(domain=...) takes a pl.domain (e.g. pl.domain.line(...) or pl.domain.from_array({{'tag': "

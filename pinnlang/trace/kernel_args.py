@@ -18,21 +18,18 @@ from __future__ import annotations
 
 import difflib
 import inspect
-import logging
 
 from ..errors import ConfigurationError
 from ..validate import integer, is_integer, real
 from .sampling_config import STEP_ARGS, STOCHASTIC, factory_signature, family_of, kernel_name
 
-log = logging.getLogger("pinnlang")
 
 # The options of .bayesian(...) itself (`block` is added by the solve engine's groups).
 BAYESIAN_KEYWORDS = ("prior", "warmup", "keep", "thin", "num_chains", "chain_method", "init_jitter", "adapt",
                      "likelihood_scale", "batch_size", "block")
 ENGINE_KEYWORDS = ("block",)
-# Arguments of the other blackjax SG-MCMC factories (sghmc, sgnht). Given to a kernel that does not
-# take them they are a mix-up of kernels, not a typo; the solve engine rejects them when the solve
-# starts (tests/bayesian pins that), so here they only log a warning.
+# Arguments of the other blackjax SG-MCMC factories (sghmc, sgnht): given to a kernel that does not
+# take them they are a mix-up of kernels, not a typo, and the message says so.
 SG_SIBLING_ARGS = ("num_integration_steps", "alpha", "beta")
 _POSITIVE_REALS = ("step_size", "divergence_threshold", "L")
 _NON_NEGATIVE_REALS = ("temperature",)
@@ -113,10 +110,9 @@ def check_kernel_kwargs(handle_name: str, factory, kernel_kwargs: dict) -> None:
                                      "loss terms and the prior; drop it")
         if valid is not None and name not in valid:
             if family_of(factory) == STOCHASTIC and name in SG_SIBLING_ARGS:
-                log.warning("%s.bayesian(%s): %r is not an argument of blackjax.%s (it belongs to another SG-MCMC "
-                            "kernel such as blackjax.sghmc); the solve will refuse it", handle_name, kernel, name,
-                            kernel)
-                continue
+                raise ConfigurationError(
+                    f"{handle_name}.bayesian({kernel}): blackjax.{kernel} does not take {name!r}, an argument of "
+                    f"another SG-MCMC kernel (blackjax.sghmc); drop it or sample with that kernel")
             raise _unknown(handle_name, kernel, name, valid)
         kernel_kwargs[name] = _check_value(handle_name, kernel, name, kernel_kwargs[name])
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ..errors import ConfigurationError
+from ..validate import real
 
 log = logging.getLogger("pinnlang")
 
@@ -162,8 +163,7 @@ def make_config(handle_name: str, factory, *, prior=None, warmup=500, keep=1000,
         raise ConfigurationError(f"chain_method must be 'vectorized' or 'sequential', got {chain_method!r}")
     if not (isinstance(init_jitter, (int, float)) and init_jitter >= 0):
         raise ConfigurationError(f"init_jitter must be a non-negative number, got {init_jitter!r}")
-    if not (isinstance(likelihood_scale, (int, float)) and likelihood_scale > 0):
-        raise ConfigurationError(f"likelihood_scale must be a positive number, got {likelihood_scale!r}")
+    likelihood_scale = real("likelihood_scale", likelihood_scale, positive=True)
     if batch_size is not None:
         _positive_int("batch_size", batch_size)
         if family != STOCHASTIC:
