@@ -9,6 +9,7 @@
 import importlib as _importlib
 
 from . import logs  # first: warnings of everything below reach stderr by default (see pinnlang/logs.py)
+from . import compilation_cache
 from . import bayesian, domain, errors, nn, noise
 from .solve import Core, History, core
 from .trace import diff, div, grad, laplacian
@@ -36,6 +37,8 @@ def _to_sympy(self, *, return_symbols: bool = False):
 
 _Node.to_sympy = _to_sympy  # bound here, not in trace, so that trace imports nothing from later stages
 
+compilation_cache.enable_by_default()
+
 __version__ = "0.1.0"
 __all__ = ["bayesian", "Core", "History", "core", "diff", "div", "domain", "errors", "from_sympy", "grad", "io",
-           "laplacian", "latex", "logs", "metrics", "nn", "noise", "np", "plot", "symbolic"]
+           "laplacian", "latex", "logs", "compilation_cache", "metrics", "nn", "noise", "np", "plot", "symbolic"]

@@ -347,7 +347,7 @@ class Core(Evaluation):
                 parts.append(f"mean_energy={float(np.mean(diag['energy'])):.4g}")
             log.info("Model %r: %d chain(s) x %d draws%s", h.name, post.num_chains, post.num_draws,
                      (", " + ", ".join(parts)) if parts else ", no kernel diagnostics (SG-MCMC)")
-            for msg in chain_warnings(h.name, h.posterior_samples, post.diagnostics):
+            for msg in chain_warnings(h.name, post.sampled_draws(), post.diagnostics):
                 log.warning(msg)
 
     def _chunk_metrics(self) -> dict:

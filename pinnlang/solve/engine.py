@@ -73,8 +73,8 @@ class Engine:
         self.resampled = sorted(resamplers) if resample_every else []
         self.per_step_loss = any(b.consumes == GRADIENT for b in self.backends)
         self.posterior_keys = sorted({m.key for g in plan.sampled for m in g.members})
-        self.run = make_chunk_runner(plan, self.backends, loss_fn, self.step, make_step_keys(plan, self.backends),
-                                     self.posterior_keys)
+        self._step_keys = make_step_keys(plan, self.backends)
+        self._runners: dict = {}
         self._starts: dict = {}
         self.chain0_values = jax.jit(self._values)  # the values handles hold: chain 0 of every chained group
 
@@ -83,6 +83,23 @@ class Engine:
         positions = [jax.tree_util.tree_map(lambda a: a[0], p) if g.chained else p
                      for g, p in zip(plan.groups, member_positions(plan, self.backends, state.groups))]
         return assemble(plan, state.fixed, positions)
+
+    def runner(self, print_rate: int) -> Callable:
+        """The jitted chunk program for chunks of up to ``print_rate`` steps (see :func:`make_chunk_runner`).
+
+        Its buffers are sized by powers of two (at least 512 records), so solves with other epochs or
+        ``print_rate`` values up to the same size reuse one compiled program.
+        """
+        records = max(512, 1 << (max(print_rate, 1) - 1).bit_length())
+        draws = 1
+        if self.plan.sampled:
+            most = max(1, min(self.plan.keep, print_rate // self.plan.thin))
+            draws = 1 << (most - 1).bit_length()
+        key = (records, draws)
+        if key not in self._runners:
+            self._runners[key] = make_chunk_runner(self.plan, self.backends, self.loss_fn, self.step,
+                                                   self._step_keys, self.posterior_keys, records, draws)
+        return self._runners[key]
 
     def start(self, reused: frozenset) -> Callable:
         """The jitted start of a solve continuing the groups in ``reused`` (see :func:`make_start`)."""

@@ -1,4 +1,11 @@
-"""The compiled chunk: ``lax.scan`` over steps, one dispatch and one host transfer per chunk."""
+"""The compiled chunk: one loop over steps, one dispatch and one host transfer per chunk.
+
+One program serves every chunk of a plan: the number of iterations, the steps per iteration (1, or
+``thin`` when collecting draws) and whether draws are collected are arguments, not compile-time
+constants. Warmup chunks, collection chunks, a last shorter chunk, the replay after a non-finite
+loss and a ``solve`` with other epochs all run the same executable (XLA compiles a solve's step in a
+second or more on a CPU; before, a solve compiled two to four variants of it).
+"""
 
 from __future__ import annotations
 
@@ -13,30 +20,23 @@ from .state import member_positions
 from .step import mean_loss
 
 
-def _aggregate(info: dict) -> dict:
-    """Diagnostics of a thinning block ``{field: (thin, K)}``: any divergence, mean acceptance, else the last."""
-    out = {}
-    for f, vals in info.items():
-        if f == "is_divergent":
-            out[f] = jnp.any(vals, axis=0)
-        elif f == "acceptance_rate":
-            out[f] = jnp.mean(vals, axis=0)
-        else:
-            out[f] = vals[-1]
-    return out
-
-
 def make_chunk_runner(plan: Plan, backends: list, loss_fn: Callable, step: Callable, step_keys: Callable,
-                      keys) -> Callable:
-    """``run(state, length, collect) -> (state, outputs)``, jitted with ``length`` and ``collect`` static.
+                      keys, max_iterations: int, max_draws: int) -> Callable:
+    """``run(state, iterations, inner, collect) -> (state, outputs)``, jitted; every argument dynamic.
 
-    One scan iteration runs ``plan.thin`` steps when ``collect`` (else one). Outputs are
-    ``(total (L,), terms (L, T))``, plus when collecting ``(positions, infos)``: every group's
-    position after the iteration, restricted to the handles in ``keys`` (those that get draws),
-    (``(L, K, ...)`` for chained groups, ``(L, ...)`` otherwise) and
-    ``{group: {field: (L, K)}}`` diagnostics of the density groups. Without gradient groups no step
-    needs the loss (kernels evaluate their own log-density), so it is evaluated once, at the end of
-    the chunk: ``total`` then has length 1.
+    Args:
+        plan, backends, loss_fn, step, step_keys: the engine's pieces.
+        keys: handles whose positions are drawn (those with a sampled leaf).
+        max_iterations: the most iterations one chunk runs (the size of the record buffers).
+        max_draws: the most draws one chunk collects (the size of the draw buffers).
+
+    One iteration runs ``inner`` steps (``1``, or ``plan.thin`` when collecting) and records the loss
+    at the start of its last step; when ``collect``, it also writes every drawn group's position and
+    the density groups' diagnostics of the block (any divergence, mean acceptance, last value of the
+    others). Outputs: ``(totals (I,), terms (I, T), draws, infos)`` with ``I = max_iterations`` and
+    ``max_draws`` leading entries for draws and ``{group: {field: (D, K)}}``; only the first
+    ``iterations`` entries are meaningful. Without gradient groups no step needs the loss (kernels
+    evaluate their own log-density): it is evaluated once, at the end of the chunk, into entry 0.
 
     The steps carry no finiteness bookkeeping (a per-step select over every value and optimiser
     state costs about 25 % on small networks); the caller checks the chunk's losses and, after a
@@ -45,28 +45,73 @@ def make_chunk_runner(plan: Plan, backends: list, loss_fn: Callable, step: Calla
     thin = plan.thin
     needs_loss = any(b.consumes == GRADIENT for b in backends)
 
-    def run(state, length: int, collect: bool):
-        per = thin if collect else 1
-        table = jax.vmap(lambda t: step_keys(state.key, t))(state.step + jnp.arange(length * per))
-        table = jax.tree_util.tree_map(lambda a: a.reshape((length, per) + a.shape[1:]), table)
+    def drawn(s):
+        return tuple({k: v for k, v in pos.items() if k in keys} for pos in member_positions(plan, backends, s.groups))
 
-        def iteration(s, block_keys):
-            if collect and thin > 1:
-                s, (totals, termss, block) = jax.lax.scan(step, s, block_keys)
-                total, terms = totals[-1], termss[-1]
-                infos = {g: _aggregate(v) for g, v in block.items()}
-            else:
-                s, (total, terms, infos) = step(s, jax.tree_util.tree_map(lambda a: a[0], block_keys))
-            if not collect:
-                return s, (total, terms)
-            draws = tuple({k: v for k, v in pos.items() if k in keys}
-                          for pos in member_positions(plan, backends, s.groups))
-            return s, (total, terms, draws, infos)
+    def run(state, iterations, inner, collect):
+        table = jax.vmap(lambda t: step_keys(state.key, t))(state.step + jnp.arange(max_iterations * thin))
+        probe = jax.eval_shape(step, state, jax.tree_util.tree_map(lambda a: a[0], table))[1]
+        zeros = lambda shape_dtype, n: jnp.zeros((n,) + shape_dtype.shape, shape_dtype.dtype)  # noqa: E731
+        loss_shapes = jax.eval_shape(lambda s: mean_loss(plan, backends, loss_fn, s), state)
+        totals, terms = (zeros(a, max_iterations) for a in loss_shapes)
+        draws = jax.tree_util.tree_map(lambda a: zeros(a, max_draws), jax.eval_shape(drawn, state))
+        infos = jax.tree_util.tree_map(lambda a: zeros(a, max_draws), probe[2])
 
-        state, out = jax.lax.scan(iteration, state, table, length=length)
+        def block(i, s):
+            """``inner`` steps; the last one's loss, and the block's diagnostics."""
+            def one(j, c):
+                s, (_, _, acc) = c
+                at = i if thin == 1 else i * inner + j
+                s, (total, term, info) = step(s, jax.tree_util.tree_map(lambda a: a[at], table))
+                acc = {g: {f: _accumulate(f, acc[g][f], v) for f, v in fields.items()} for g, fields in info.items()}
+                return s, (total, term, acc)
+
+            start = (jnp.zeros(probe[0].shape, probe[0].dtype), jnp.zeros(probe[1].shape, probe[1].dtype),
+                     _block_start(probe[2]))
+            if thin == 1:  # no inner loop to pay for at every step
+                s, (total, term, acc) = one(0, (s, start))
+                return s, total, term, acc
+            s, (total, term, acc) = jax.lax.fori_loop(0, inner, one, (s, start))
+            return s, total, term, {g: {f: _finish(f, v, inner) for f, v in fields.items()} for g, fields in acc.items()}
+
+        def iteration(i, c):
+            s, totals, terms, draws, infos = c
+            s, total, term, info = block(i, s)
+            totals = jax.lax.dynamic_update_index_in_dim(totals, total.astype(totals.dtype), i, 0)
+            terms = jax.lax.dynamic_update_index_in_dim(terms, jnp.broadcast_to(term, terms.shape[1:]).astype(terms.dtype),
+                                                        i, 0)
+
+            slot = jnp.minimum(i, max_draws - 1)
+            put = lambda b, v: jax.lax.dynamic_update_index_in_dim(b, v.astype(b.dtype), slot, 0)  # noqa: E731
+
+            def write(bufs):
+                return jax.tree_util.tree_map(put, bufs[0], drawn(s)), jax.tree_util.tree_map(put, bufs[1], info)
+
+            draws, infos = jax.lax.cond(collect, write, lambda bufs: bufs, (draws, infos))
+            return s, totals, terms, draws, infos
+
+        state, totals, terms, draws, infos = jax.lax.fori_loop(0, iterations, iteration,
+                                                               (state, totals, terms, draws, infos))
         if not needs_loss:
-            total, terms = mean_loss(plan, backends, loss_fn, state)
-            out = (total[None], terms[None], *out[2:])
-        return state, out
+            total, term = mean_loss(plan, backends, loss_fn, state)
+            totals, terms = totals.at[0].set(total), terms.at[0].set(term)
+        return state, (totals, terms, draws, infos)
 
-    return jax.jit(run, static_argnums=(1, 2))
+    return jax.jit(run)
+
+
+def _block_start(info_shapes: dict) -> dict:
+    return {g: {f: jnp.zeros(a.shape, a.dtype) for f, a in fields.items()} for g, fields in info_shapes.items()}
+
+
+def _accumulate(field: str, acc, value):
+    """Diagnostics over a thinning block: any divergence, summed acceptance (averaged at the end), else the last."""
+    if field == "is_divergent":
+        return acc | value
+    if field == "acceptance_rate":
+        return acc + value
+    return value
+
+
+def _finish(field: str, acc, inner):
+    return acc / inner if field == "acceptance_rate" else acc

@@ -18,7 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..backends.mcmc import LP
-from .plan import FIXED, Plan
+from .plan import FIXED, SAMPLED, Plan
 
 log = logging.getLogger("pinnlang")
 DRAWS, STEPS, CONSTANT = "draws", "steps", "constant"
@@ -94,6 +94,7 @@ class Posterior:
         self.treedef = treedef
         n = buffer.n
         self.sources = []  # per leaf: (kind, array); draws (N, K, ...), steps (N, ...), constant (...)
+        self.sampled = [lab != FIXED and plan.groups[lab].kind == SAMPLED for lab in plan.labels[self.key]]
         cache = {}
         for i, lab in enumerate(plan.labels[self.key]):
             if lab == FIXED:
@@ -141,6 +142,7 @@ class Posterior:
         self.num_chains, self.num_draws = raw[0].shape[:2]
         self.solve_id = next(_solve_ids)
         self.sources = [(DRAWS, np.swapaxes(r, 0, 1)) for r in raw]
+        self.sampled = [True] * len(raw)
         self.diagnostics, self.logdensity, self._samples = None, None, None
         return self
 
@@ -167,6 +169,15 @@ class Posterior:
             else:
                 self._samples = eqx.combine(raw, self.handle.static_part)
         return self._samples
+
+    def sampled_draws(self) -> dict:
+        """``{leaf path: (K, N, ...)}`` of the leaves a kernel sampled (constrained values for a parameter);
+        leaves an optimiser moved during sampling are a training trajectory, not draws."""
+        samples = self.samples()
+        if isinstance(samples, np.ndarray):
+            return {"": samples} if self.sampled[0] else {}
+        flat = jax.tree_util.tree_flatten_with_path(eqx.filter(samples, eqx.is_inexact_array))[0]
+        return {jax.tree_util.keystr(p): leaf for (p, leaf), s in zip(flat, self.sampled) if s}
 
     def nbytes(self) -> int:
         return sum(a.nbytes for _, a in self.sources)

@@ -119,28 +119,41 @@ class Execution:
         ep = start + per * np.arange(1, iterations + 1) - 1
         return ep if records == iterations else ep[-1:]
 
-    def compiled(self, state, iterations: int, collect: bool):
-        """The runner's executable for this chunk shape, compiling (and timing) it on first use."""
-        cache = self.core._executables.setdefault(id(self.engine), {})
-        k = (iterations, collect)
-        if k not in cache:
+    def compiled(self, args):
+        """The engine's chunk program as an executable, compiled (and timed) on first use."""
+        run = self.engine.runner(self.record.print_rate)
+        key = (id(self.engine), run)
+        if key not in self.core._executables:
             t0 = time.perf_counter()
-            cache[k] = self.engine.run.lower(state, iterations, collect).compile()
+            self.core._executables[key] = run.lower(*args).compile()
             self.core.history.compile_time += time.perf_counter() - t0
-        return cache[k]
+        return self.core._executables[key]
+
+    def chunk_args(self, state, iterations: int, collect: bool):
+        return state, np.int32(iterations), np.int32(self.record.thin if collect else 1), np.bool_(collect)
+
+    def run_chunk(self, state, iterations: int, collect: bool):
+        """One chunk: ``(state, totals, terms, draws, infos)``, host arrays cut to the chunk's length
+        (``draws``/``infos`` are ``None`` unless collecting)."""
+        args = self.chunk_args(state, iterations, collect)
+        new_state, out = self.compiled(args)(*args)
+        records = iterations if self.engine.per_step_loss else 1
+        totals, terms = (a[:records] for a in jax.device_get(out[:2]))
+        draws = infos = None
+        if collect:
+            draws, infos = jax.tree_util.tree_map(lambda a: a[:iterations], jax.device_get(out[2:]))
+        return new_state, totals, terms, draws, infos
 
     def execute(self):
-        """Run the remaining chunks; returns the steady steps per second."""
+        """Run the remaining chunks; returns the steps per second (compilation excluded)."""
         core, rec = self.core, self.record
         steps, seconds = 0, 0.0
         while rec.done < len(rec.chunks):
             iterations, collect, phase = rec.chunks[rec.done]
             state = core._state
-            run = self.compiled(state, iterations, collect)
+            self.compiled(self.chunk_args(state, iterations, collect))  # outside the timed region
             t0 = time.perf_counter()
-            new_state, out = run(state)
-            totals, terms = jax.device_get(out[:2])
-            draws, infos = (jax.device_get(out[2]), jax.device_get(out[3])) if collect else (None, None)
+            new_state, totals, terms, draws, infos = self.run_chunk(state, iterations, collect)
             dt = time.perf_counter() - t0
             per = rec.thin if collect else 1
             steps, seconds = steps + iterations * per, seconds + dt
@@ -223,8 +236,8 @@ class Execution:
     def replay(self, state, iterations: int, collect: bool):
         """Re-run ``iterations`` of a chunk from ``state`` (deterministic: keys come from the step)."""
         core = self.core
-        new_state, out = self.compiled(state, iterations, collect)(state)
+        new_state, _, _, draws, infos = self.run_chunk(state, iterations, collect)
         if collect:
-            self.buffer.append(jax.device_get(out[2]), jax.device_get(out[3]))
+            self.buffer.append(draws, infos)
         core._state = new_state
         core.epoch += iterations * (self.record.thin if collect else 1)
