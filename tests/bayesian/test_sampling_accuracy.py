@@ -76,7 +76,7 @@ def test_multichain_layout_distinct_chains_and_rhat(nuts_four_chains):
 
     R-hat: with K = 4 chains (M = 8 half-chains) and the bulk and folded ESS asserted above a floor of
     300 (the smallest over 20 seeds was 690), R-hat exceeds ``rhat_bound(4, 600, 300)`` ≈ 1.060 with
-    probability below 1e-4. The old threshold 1.01 needs an ESS of about 2200 at that level, which 2400
+    probability below 1e-4. The old threshold 1.01 needs an ESS of about 1600 at that level, which 2400
     NUTS draws do not reliably give: one seed in 20 had R-hat 1.011.
     """
     theta, chain = nuts_four_chains
