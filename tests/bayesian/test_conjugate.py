@@ -96,7 +96,9 @@ def test_sgld_matches_its_discretised_langevin_stationary_law():
     whose stationary law is N(m, 2ε / (1 - (1 - ε/s²)²)) = N(m, s² / (1 - ε/(2 s²))): the known step-size bias.
 
     With ε/s² = 0.16 the lag-1 autocorrelation is a = 0.84, so 6000 draws carry ESS ≈ 6000 (1-a)/(1+a)
-    ≈ 520; the floor of 200 is 2.6 times below. This file does not claim to resolve the 9 % bias
+    ≈ 520. The ESS estimate of such a chain is noisy (between-chain disagreement lowers it): over 20,000
+    simulated AR(1) chains of this a and length its 1e-4 quantile was 263 and its minimum 226 (60 seeds
+    of this test: 373-653), hence the floor of 150. This file does not claim to resolve the 9 % bias
     (test_sampling_accuracy.py does, at a larger step); it checks the chain against the biased law.
     """
     eps = 2e-3
@@ -104,7 +106,7 @@ def test_sgld_matches_its_discretised_langevin_stationary_law():
     biased = s2 / (1.0 - eps / (2.0 * s2))
     assert biased / s2 > 1.05  # the bias is real at this step size
     ess = assert_posterior(chain, m, biased, "sgld")
-    assert_at_least(ess, 200, "sgld: bulk ESS")
+    assert_at_least(ess, 150, "sgld: bulk ESS")
 
 
 def test_thinning_and_sequential_chains_give_the_same_posterior():

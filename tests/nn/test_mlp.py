@@ -8,7 +8,7 @@ import pytest
 
 import pinnlang as pl
 from pinnlang.errors import ConfigurationError, PinnlangError, ShapeError
-from stats_helpers import key_for
+from stats_helpers import assert_at_most, key_for
 
 
 def n_params(tree):
@@ -64,8 +64,8 @@ def test_glorot_normal_statistics_and_zero_biases():
         fan_out, fan_in = layer.weight.shape
         expected = np.sqrt(2.0 / (fan_in + fan_out))
         w = np.asarray(layer.weight)
-        assert abs(w.std() / expected - 1) < 0.1
-        assert abs(w.mean()) < 0.1 * expected
+        assert_at_most(abs(w.std() / expected - 1), 0.1, "glorot: relative std error")
+        assert_at_most(abs(w.mean()) / expected, 0.1, "glorot: |mean| / std")
         assert np.all(np.asarray(layer.bias) == 0)
 
 
@@ -76,7 +76,7 @@ def test_lecun_uniform_option(key):
     m = pl.nn.mlp(100, hidden_dims=50, num_layers=1, init="lecun_uniform", key=key_for("lecun"))
     w = np.asarray(m.layers[0].weight)
     assert np.abs(w).max() <= 1 / np.sqrt(100) + 1e-7
-    assert abs(w.std() / (1 / np.sqrt(300)) - 1) < 0.1  # U(-a, a) has std a/sqrt(3)
+    assert_at_most(abs(w.std() / (1 / np.sqrt(300)) - 1), 0.1, "lecun: relative std error")  # U(-a, a): std a/√3
     assert np.any(np.asarray(m.layers[0].bias) != 0)
     with pytest.raises(ConfigurationError, match="unknown init"):
         pl.nn.mlp(1, init="he_normal", key=key)
