@@ -54,7 +54,7 @@ def test_bayesian_inverse_tutorial_intervals_cover_truth_with_converged_chains(t
     the tutorial's data (docs/testing.md): the truth sits at +0.17 and -1.16 posterior sd, the 5 %
     quantile of B at -1.60 to -1.81 sd, so coverage holds with a margin of at least 0.44 sd, about 7
     standard errors of a 5 % quantile at ESS 1200 (0.062 sd). Bulk ESS was 1176-2003: the floor is 600,
-    and R-hat is asserted below ``rhat_bound(4, 1000, 600)`` ≈ 1.034 (p = 1e-4). The tutorial's own
+    and R-hat is asserted below ``rhat_bound(4, 1000, 600)`` ≈ 1.030 (p = 1e-4). The tutorial's own
     ``check(R-hat < 1.01)`` (tutorials/05, not a test) needs an ESS of about 1700 at that level and fails
     with probability up to ~4e-3 per run on another CPU (at its lowest observed ESS, 1176).
     """
