@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test tutorials smoke benchmarks docs clean
+.PHONY: demo test test-seeds tutorials smoke benchmarks docs clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,18 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -q -ra
+
+# The statistical tests (marker `statistical`, docs/testing.md) again under other base seeds; each run
+# appends every check's margin to outputs/stats_seeds.jsonl, and the worst margins are printed at the end.
+SEEDS ?= 1 2 3
+test-seeds: $(STAMP)
+	@mkdir -p outputs && rm -f outputs/stats_seeds.jsonl; status=0; \
+	for s in $(SEEDS); do \
+	  echo "== statistical tests, PINNLANG_TEST_SEED=$$s"; \
+	  PINNLANG_TEST_SEED=$$s PINNLANG_STATS_LOG=$(CURDIR)/outputs/stats_seeds.jsonl \
+	    $(PY) -m pytest -q -ra -m statistical || status=1; \
+	done; \
+	$(PY) tests/stats_report.py outputs/stats_seeds.jsonl 25; exit $$status
 
 tutorials: $(STAMP)
 	$(PY) tutorials/run_all.py

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from stats_helpers import assert_at_least, assert_at_most, rhat_bound
+
 TUTORIALS = sorted((Path(__file__).resolve().parent.parent / "tutorials").glob("[0-9][0-9]_*.py"))
 
 
@@ -37,13 +39,30 @@ def run_full(prefix: str, tmp_path) -> dict:
 
 
 def test_inverse_tutorial_recovers_parameters_within_2_percent(tmp_path):
-    """Tutorial 02 (a few seconds): two coefficients from 1 %-noisy data."""
+    """Tutorial 02 (a few seconds): two coefficients from 1 %-noisy data.
+
+    Deterministic: fixed data (the tutorial's seed) and a deterministic optimiser; the errors are
+    0.13 % and 0.29 % (tutorial_results.txt), so the 2 % bound leaves room for rounding differences
+    between CPUs to move the trained point.
+    """
     fields = run_full("02_", tmp_path)
     assert float(fields["rel_err_kappa"]) < 0.02 and float(fields["rel_err_k"]) < 0.02
 
 
 def test_bayesian_inverse_tutorial_intervals_cover_truth_with_converged_chains(tmp_path):
-    """Tutorial 05 (about 10 s): NUTS, 4 chains, (A, B) 90 % intervals contain the truth, R-hat < 1.01."""
+    """Tutorial 05 (about 10 s): NUTS, 4 chains x 1000, (A, B) 90 % intervals contain the truth, chains mixed.
+
+    The tutorial fixes its seed, so its data are fixed, and the assertions are on a Monte Carlo run of
+    that one data set (whose trajectory differs from CPU to CPU). Measured over 8 Monte Carlo seeds on
+    the tutorial's data (docs/testing.md): the truth sits at +0.17 and -1.16 posterior sd, the 5 %
+    quantile of B at -1.60 to -1.81 sd, so coverage holds with a margin of at least 0.44 sd, about 7
+    standard errors of a 5 % quantile at ESS 1200 (0.062 sd). Bulk ESS was 1176-2003: the floor is 600,
+    and R-hat is asserted below ``rhat_bound(4, 1000, 600)`` ≈ 1.030 (p = 1e-4). The tutorial's own
+    ``check(R-hat < 1.01)`` (tutorials/05, not a test) needs an ESS of about 1700 at that level and fails
+    with probability up to ~4e-3 per run on another CPU (at its lowest observed ESS, 1176).
+    """
     f = run_full("05_", tmp_path)
     assert float(f["A_lo"]) <= 3.14 <= float(f["A_hi"]) and float(f["B_lo"]) <= -2.71 <= float(f["B_hi"])
-    assert float(f["rhat_max"]) < 1.01 and int(f["divergent"]) == 0
+    assert int(f["divergent"]) == 0
+    assert_at_least(float(f["ess_bulk_min"]), 600, "tutorial 05: bulk ESS")
+    assert_at_most(float(f["rhat_max"]), rhat_bound(4, 1000, 600), "tutorial 05: R-hat", baseline=1.0)

@@ -8,6 +8,7 @@ import pytest
 
 import pinnlang as pl
 from pinnlang.errors import ConfigurationError, PinnlangError, ShapeError
+from stats_helpers import assert_at_most, key_for
 
 
 def n_params(tree):
@@ -54,22 +55,28 @@ def test_forward_matches_manual_formula(key):
     np.testing.assert_allclose(m(jnp.asarray(x)), 1 / (1 + np.exp(-out)), rtol=1e-5, atol=1e-6)
 
 
-def test_glorot_normal_statistics_and_zero_biases(key):
-    m = pl.nn.mlp(400, output_dim=200, hidden_dims=300, num_layers=1, key=key)
+@pytest.mark.statistical
+def test_glorot_normal_statistics_and_zero_biases():
+    """Sample std and mean of ≥ 60,000 N(0, e²) weights: their standard errors are e/sqrt(2n) < 0.003 e
+    and e/sqrt(n) < 0.0041 e, so the bands 0.1 e are more than 24 standard errors wide (p < 1e-100)."""
+    m = pl.nn.mlp(400, output_dim=200, hidden_dims=300, num_layers=1, key=key_for("glorot"))
     for layer in (*m.layers, m.output_layer):
         fan_out, fan_in = layer.weight.shape
         expected = np.sqrt(2.0 / (fan_in + fan_out))
         w = np.asarray(layer.weight)
-        assert abs(w.std() / expected - 1) < 0.1
-        assert abs(w.mean()) < 0.1 * expected
+        assert_at_most(abs(w.std() / expected - 1), 0.1, "glorot: relative std error")
+        assert_at_most(abs(w.mean()) / expected, 0.1, "glorot: |mean| / std")
         assert np.all(np.asarray(layer.bias) == 0)
 
 
+@pytest.mark.statistical
 def test_lecun_uniform_option(key):
-    m = pl.nn.mlp(100, hidden_dims=50, num_layers=1, init="lecun_uniform", key=key)
+    """5000 U(-a, a) weights: the relative standard error of their sample std is sqrt(0.8/n)/2 = 0.0063
+    (kurtosis 1.8), so the 10 % band is 16 standard errors wide."""
+    m = pl.nn.mlp(100, hidden_dims=50, num_layers=1, init="lecun_uniform", key=key_for("lecun"))
     w = np.asarray(m.layers[0].weight)
     assert np.abs(w).max() <= 1 / np.sqrt(100) + 1e-7
-    assert abs(w.std() / (1 / np.sqrt(300)) - 1) < 0.1  # U(-a, a) has std a/sqrt(3)
+    assert_at_most(abs(w.std() / (1 / np.sqrt(300)) - 1), 0.1, "lecun: relative std error")  # U(-a, a): std a/√3
     assert np.any(np.asarray(m.layers[0].bias) != 0)
     with pytest.raises(ConfigurationError, match="unknown init"):
         pl.nn.mlp(1, init="he_normal", key=key)
