@@ -40,6 +40,10 @@ smoke: $(STAMP)
 
 benchmarks: $(STAMP)
 	$(PY) benchmarks/overhead.py
+	$(PY) benchmarks/mcmc_overhead.py
+	$(PY) benchmarks/pattern_b.py --steps 10000
+	$(PY) benchmarks/chains.py
+	$(PY) benchmarks/spec_scripts.py
 
 docs: $(STAMP)
 	$(PY) -m pip install --quiet -e ".[docs]"

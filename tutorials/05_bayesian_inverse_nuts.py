@@ -96,5 +96,7 @@ record(__file__, warmup=warmup, keep=keep, chains=4, A_mean=float(mean[0]), A_lo
        rel_err_std_vs_exact=float(rel_std.max()), time_s=seconds)
 check(lo[0] <= A_TRUE <= hi[0] and lo[1] <= B_TRUE <= hi[1],
       f"90 % intervals A [{lo[0]:.3f}, {hi[0]:.3f}], B [{lo[1]:.3f}, {hi[1]:.3f}] should contain the truth")
-check(rhat.max() < 1.01, f"R-hat {rhat.max():.4f} should be below 1.01")
+# R-hat - 1 of converged chains fluctuates at order 1/ESS: with a bulk ESS above a thousand, 1.01 is
+# exceeded now and then on another CPU (about 1 run in 250), 1.02 essentially never (docs/testing.md)
+check(rhat.max() < 1.02, f"R-hat {rhat.max():.4f} should be below 1.02")
 check(rel_std.max() < 0.1, f"posterior std off the exact one by {rel_std.max():.1%} (more than 10 %)")

@@ -199,6 +199,7 @@ class Core(Evaluation):
         engine = self._engine_for(plan, resample_every)
         kept_groups = self._kept_groups(engine)
         _check_priors(plan, skip=set(kept_groups))
+        _check_minibatches(plan, self.loss)
         state, kept = self._start_state(engine, kept_groups)
         warmup_left = self._warmup_left(engine, state)
         if plan.sampled and warmup_left and epochs <= warmup_left:
@@ -453,6 +454,26 @@ def _check_priors(plan: Plan, skip=()):
                 check_prior(plan.priors[g.index][m.key], value)
             except ConfigurationError as err:
                 raise ConfigurationError(f"prior of {h.name!r}: {err}") from None
+
+
+UNBIASED = ("mse", "mean", "sum", "gaussian_nll", "categorical_nll")  # minibatch estimates of these are unbiased
+
+
+def _check_minibatches(plan: Plan, loss):
+    """With ``batch_size``, every loss term must be a sum or mean over points (else the estimate is biased)."""
+    from ..trace import Reduction
+
+    batched = [plan.configs[g.index] for g in plan.sampled if getattr(plan.configs[g.index], "batch_size", None)]
+    if not batched:
+        return
+    for name, term in zip(loss.names, loss.terms_nodes):
+        if not (isinstance(term, Reduction) and term.kind in UNBIASED):
+            what = f".{term.kind}" if isinstance(term, Reduction) else "an expression of reductions"
+            raise ConfigurationError(
+                f"batch_size={batched[0].batch_size} minibatches every loss term, but term {name!r} is {what}: a "
+                "minibatch estimate of it is biased (only sums and means over points, such as .mse, .sum, "
+                ".gaussian_nll or .categorical_nll, scale up without bias). Write the term as one of those, or drop "
+                "batch_size and sample with a full-data kernel")
 
 
 def _physical_memory() -> int | None:

@@ -178,3 +178,13 @@ def test_large_but_possible_draws_warn_with_the_byte_count(caplog, monkeypatch):
     with caplog.at_level(logging.WARNING, logger="pinnlang"):
         crux.solve(20)
     assert any("of draws" in r.message and "20 draws" in r.message for r in caplog.records)
+
+
+def test_minibatches_refuse_terms_whose_estimate_would_be_biased():
+    dom = pl.domain.line(x_range=(0.0, 1.0), mesh_size=0.05)
+    x, _ = dom.variable("interior")
+    a = pl.np.parameter((1,), name="a")
+    a.bayesian(blackjax.sgld, step_size=1e-4, warmup=0, keep=5, batch_size=5)
+    crux = pl.core([(a * x - x).gaussian_nll(0.1), (a * x).norm], names=["data", "size"])
+    with pytest.raises(ConfigurationError, match=r"term 'size' is \.norm.*biased"):
+        crux.solve(5)
