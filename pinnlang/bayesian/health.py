@@ -108,7 +108,7 @@ def _mixing(name: str, leaves) -> list[str]:
     return []
 
 
-def chain_warnings(name: str, samples, diagnostics: dict | None) -> list[str]:
+def chain_warnings(name: str, samples, diagnostics: dict | None, *, mixing: bool = True) -> list[str]:
     """Human-readable warnings about the posterior chains of one handle (empty when they look healthy).
 
     Checks, in order: NaN or inf draws; an acceptance rate near zero; divergent transitions; chains
@@ -120,6 +120,10 @@ def chain_warnings(name: str, samples, diagnostics: dict | None) -> list[str]:
         samples: a pytree of arrays with leading ``(K, N)`` axes (chains, kept draws).
         diagnostics: ``{field: (K, N) array}`` from the kernel's info (``acceptance_rate``,
             ``is_divergent``, ...), or ``None`` (SG-MCMC kernels have none).
+        mixing: run the R-hat/ESS check. The solve turns it off for networks: their weights are not
+            identifiable (hidden units permute and flip sign), so chains agreeing on every prediction can
+            still disagree on every weight; check the R-hat of a prediction instead
+            (``pl.bayesian.rhat(crux.eval(net(x)))``).
 
     Returns:
         A list of messages (strings), one per problem found.
@@ -150,7 +154,8 @@ def chain_warnings(name: str, samples, diagnostics: dict | None) -> list[str]:
                    f"{_STEP_ADVICE[1:]}, or check that the log-density is finite around the start (init_jitter, "
                    "the prior's support).")
         return out
-    out += _mixing(name, leaves)
+    if mixing:
+        out += _mixing(name, leaves)
     return out
 
 

@@ -348,7 +348,8 @@ class Core(Evaluation):
                 parts.append(f"mean_energy={float(np.mean(diag['energy'])):.4g}")
             log.info("Model %r: %d chain(s) x %d draws%s", h.name, post.num_chains, post.num_draws,
                      (", " + ", ".join(parts)) if parts else ", no kernel diagnostics (SG-MCMC)")
-            for msg in chain_warnings(h.name, post.sampled_draws(), post.diagnostics):
+            draws = post.sampled_draws()
+            for msg in chain_warnings(h.name, draws, post.diagnostics, mixing=not hasattr(h, "module")):
                 log.warning(msg)
 
     def _chunk_metrics(self) -> dict:
