@@ -41,7 +41,7 @@ smoke: $(STAMP)
 benchmarks: $(STAMP)
 	$(PY) benchmarks/overhead.py
 	$(PY) benchmarks/mcmc_overhead.py
-	$(PY) benchmarks/pattern_b.py --steps 10000
+	$(PY) benchmarks/pattern_b.py
 	$(PY) benchmarks/chains.py
 	$(PY) benchmarks/spec_scripts.py
 

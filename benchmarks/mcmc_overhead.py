@@ -118,7 +118,7 @@ def hand_runner(x, d, step_size: float, steps: int, vmapped: bool = False):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--steps", type=int, default=2000)
+    p.add_argument("--steps", type=int, default=10000)
     p.add_argument("--repeats", type=int, default=7)
     p.add_argument("--step-size", type=float, default=0.005)
     args = p.parse_args()

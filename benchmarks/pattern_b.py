@@ -120,7 +120,7 @@ def hand_runner(steps: int):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--steps", type=int, default=2000)
+    p.add_argument("--steps", type=int, default=10000)
     p.add_argument("--repeats", type=int, default=7)
     args = p.parse_args()
     print(f"device: {jax.devices()[0].device_kind}, jax {jax.__version__}, blackjax {blackjax.__version__}")

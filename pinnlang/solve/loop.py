@@ -61,33 +61,31 @@ def make_chunk_runner(plan: Plan, backends: list, loss_fn: Callable, step: Calla
             """``inner`` steps; the last one's loss, and the block's diagnostics."""
             def one(j, c):
                 s, (_, _, acc) = c
-                at = i if thin == 1 else i * inner + j
-                s, (total, term, info) = step(s, jax.tree_util.tree_map(lambda a: a[at], table))
+                s, (total, term, info) = step(s, jax.tree_util.tree_map(lambda a: a[i * inner + j], table))
                 acc = {g: {f: _accumulate(f, acc[g][f], v) for f, v in fields.items()} for g, fields in info.items()}
                 return s, (total, term, acc)
 
             start = (jnp.zeros(probe[0].shape, probe[0].dtype), jnp.zeros(probe[1].shape, probe[1].dtype),
                      _block_start(probe[2]))
-            if thin == 1:  # no inner loop to pay for at every step
-                s, (total, term, acc) = one(0, (s, start))
-                return s, total, term, acc
+            if thin == 1:  # no inner loop (nor accumulation) to pay for at every step
+                s, (total, term, info) = step(s, jax.tree_util.tree_map(lambda a: a[i], table))
+                return s, total, term, info
             s, (total, term, acc) = jax.lax.fori_loop(0, inner, one, (s, start))
             return s, total, term, {g: {f: _finish(f, v, inner) for f, v in fields.items()} for g, fields in acc.items()}
 
         def iteration(i, c):
             s, totals, terms, draws, infos = c
             s, total, term, info = block(i, s)
-            totals = jax.lax.dynamic_update_index_in_dim(totals, total.astype(totals.dtype), i, 0)
-            terms = jax.lax.dynamic_update_index_in_dim(terms, jnp.broadcast_to(term, terms.shape[1:]).astype(terms.dtype),
-                                                        i, 0)
+            if needs_loss:  # sampling-only steps compute no loss: the chunk records one at its end
+                totals = jax.lax.dynamic_update_index_in_dim(totals, total.astype(totals.dtype), i, 0)
+                terms = jax.lax.dynamic_update_index_in_dim(terms, term.astype(terms.dtype), i, 0)
 
-            slot = jnp.minimum(i, max_draws - 1)
+            # an unconditional in-place write (a cond here costs more per step than the write); outside a
+            # collecting chunk it goes to the last slot, which nothing reads
+            slot = jnp.where(collect, jnp.minimum(i, max_draws - 1), max_draws - 1)
             put = lambda b, v: jax.lax.dynamic_update_index_in_dim(b, v.astype(b.dtype), slot, 0)  # noqa: E731
-
-            def write(bufs):
-                return jax.tree_util.tree_map(put, bufs[0], drawn(s)), jax.tree_util.tree_map(put, bufs[1], info)
-
-            draws, infos = jax.lax.cond(collect, write, lambda bufs: bufs, (draws, infos))
+            draws = jax.tree_util.tree_map(put, draws, drawn(s))
+            infos = jax.tree_util.tree_map(put, infos, info)
             return s, totals, terms, draws, infos
 
         state, totals, terms, draws, infos = jax.lax.fori_loop(0, iterations, iteration,
