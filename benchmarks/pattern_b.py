@@ -29,6 +29,7 @@ import optax  # noqa: E402
 
 import pinnlang as pl  # noqa: E402
 from benchmarks.overhead import interleaved  # noqa: E402
+from benchmarks.overhead import pinnlang_runner as timed_solves  # noqa: E402
 
 SIGMA, THIN = 0.05, 2
 
@@ -54,15 +55,7 @@ def pinnlang_runner(steps: int):
     net.optimizer(optax.adam(5e-3))
     net.mask(head).bayesian(blackjax.sgld, step_size=5e-4, warmup=0, keep=steps // THIN, thin=THIN,
                             prior=pl.bayesian.priors.gaussian(10.0))
-    crux = pl.core([((net(x) - y_np) / SIGMA).mse])
-    crux.solve(steps, print_rate=steps, progress=False)
-
-    def advance():
-        t0 = time.perf_counter()
-        crux.solve(steps, print_rate=steps, progress=False)
-        return steps / (time.perf_counter() - t0)
-
-    return advance
+    return timed_solves(pl.core([((net(x) - y_np) / SIGMA).mse]), steps)
 
 
 def hand_runner(steps: int):

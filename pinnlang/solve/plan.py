@@ -23,7 +23,7 @@ import numpy as np
 import optax
 
 from ..errors import ConfigurationError
-from ..trace.sampling_config import SamplingConfig
+from ..trace.sampling_config import SamplingConfig, _ident
 
 log = logging.getLogger("pinnlang")
 
@@ -177,14 +177,6 @@ class Plan:
                 entry["optimiser"] = _describe_transform(c, self, g)
             out.append(entry)
         return out
-
-
-def _ident(v):
-    try:
-        hash(v)
-        return v
-    except TypeError:
-        return ("id", id(v))
 
 
 def _member_label(handles, m: Member) -> str:
