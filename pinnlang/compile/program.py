@@ -115,12 +115,15 @@ class Program:
         """Non-trainable parts of the models (closed over by the compiled function)."""
         return {k: h.static_part for k, h in self.handles.items() if hasattr(h, "static_part")}
 
-    def data(self, seed_key, domain=None) -> dict:
+    def data(self, seed_key, domain=None, noise_order=()) -> dict:
         """The data pytree: coordinates, array constants and noise keys.
 
         Args:
             seed_key: PRNG key from which noise without an explicit key is drawn.
             domain: evaluate on this domain's point sets (same tags) instead of the originals.
+            noise_order: uids of noise sources in the order of another program (the loss): a source listed
+                there draws with the same key as in that program, so ``crux.eval`` of part of a problem sees
+                the same noise as the loss did; other sources come after them.
         """
         coords = {}
         for k, ps in self.analysis.point_sets.items():
@@ -138,7 +141,8 @@ class Program:
                     f"the expression was built on {ps.width}"
                 )
             coords[k] = jnp.asarray(arr, dtype=jnp.float64 if jax.config.jax_enable_x64 else jnp.float32)
-        noise_keys = {str(n.uid): jax.random.fold_in(seed_key, i) for i, n in enumerate(self.analysis.noises)}
+        order = list(noise_order) + [n.uid for n in self.analysis.noises if n.uid not in noise_order]
+        noise_keys = {str(n.uid): jax.random.fold_in(seed_key, order.index(n.uid)) for n in self.analysis.noises}
         return {"coords": coords, "constants": dict(self.analysis.constants), "noise": noise_keys}
 
     def env(self, params, data, statics=None) -> LoweringEnv:

@@ -82,7 +82,7 @@ class Evaluation:
             self._evaluators[prog_key] = (program, lambda p, d: program.evaluate(p, d, statics), {})
         program, fn, compiled = self._evaluators[prog_key]
         params = {k: h.get_trainable() for k, h in program.handles.items()}
-        data = program.data(self.noise_key, domain)
+        data = program.data(self.noise_key, domain, [n.uid for n in self.loss.program.analysis.noises])
         try:
             if not posts:
                 if "point" not in compiled:

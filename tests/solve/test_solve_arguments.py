@@ -62,3 +62,18 @@ def test_history_segments_separate_the_phases_and_compile_time_is_reported():
     crux.solve(17, print_rate=10, label="sgd")  # same configuration, other epochs: nothing to compile
     assert h.compile_time == compiled
     assert "segments [adam: 30, sgd: 20, sgd: 17]" in repr(h)
+
+
+def test_eval_of_part_of_a_problem_sees_the_noise_the_loss_saw():
+    """Two noise sources: evaluating the second alone must give the draw the loss used, not a re-keyed one."""
+    dom = pl.domain.line(x_range=(0.0, 1.0), mesh_size=0.1)
+    x, _ = dom.variable("interior")
+    d1 = pl.np.sin(x) + pl.noise.gaussian(std=0.1)
+    d2 = pl.np.cos(x) + pl.noise.gaussian(std=0.1)
+    a = pl.np.parameter((1,), name="a")
+    crux = pl.core([(a * x - d1).mse, (a * x - d2).mse])
+    crux.solve(3)
+    both = crux.eval([d1, d2])
+    np.testing.assert_array_equal(crux.eval(d2), both[1])
+    np.testing.assert_array_equal(crux.eval(d1), both[0])
+    assert not np.allclose(both[0] - np.sin(dom.context["interior"]), both[1] - np.cos(dom.context["interior"]))
