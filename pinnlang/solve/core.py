@@ -25,6 +25,7 @@ from .posterior import DrawBuffer, Posterior
 from .progress import Progress, progress_enabled
 from .run import Execution, RunRecord, chunk_plan
 from .state import member_positions
+from ..trace.sampling_config import _ident
 from ..validate import integer
 
 log = logging.getLogger("pinnlang")
@@ -449,12 +450,33 @@ def _check_priors(plan: Plan, skip=()):
             h = plan.handles[m.key]
             value = members[m.key]
             bij = getattr(h, "bijector", None)
-            if bij is not None:
-                value = bij.forward(value)
             try:
-                check_prior(plan.priors[g.index][m.key], value)
+                check_prior(_CompiledPrior(plan.priors[g.index][m.key], bij), value)
             except ConfigurationError as err:
                 raise ConfigurationError(f"prior of {h.name!r}: {err}") from None
+
+
+_PRIOR_CHECKS: dict = {}
+
+
+class _CompiledPrior:
+    """A prior (of the constrained value) as one jitted call on the raw value: evaluated op by op, a
+    prior costs a compilation per elementary operation on a first run."""
+
+    def __init__(self, prior, bijector):
+        self.prior = prior
+        self.__name__ = getattr(prior, "__name__", repr(prior))
+        key = (_ident(prior), getattr(bijector, "name", None))
+        if key not in _PRIOR_CHECKS:  # one compiled check per prior and constraint, reused by later solves
+            forward = bijector.forward if bijector is not None else (lambda v: v)
+            _PRIOR_CHECKS[key] = jax.jit(lambda v: prior(forward(v)))
+        self._fn = _PRIOR_CHECKS[key]
+
+    def __call__(self, value):
+        return self._fn(value)
+
+    def __repr__(self) -> str:
+        return repr(self.prior)
 
 
 UNBIASED = ("mse", "mean", "sum", "gaussian_nll", "categorical_nll")  # minibatch estimates of these are unbiased
