@@ -69,6 +69,9 @@ class Backend(NamedTuple):
             carrying a leading chain axis ``(K, ...)``.
         info_fields: the diagnostics ``step`` reports.
         warmup: transitions of the block's warmup (0 for optimisers).
+        traced: info fields recorded at every step into the history (``history.trace``), e.g. the ELBO.
+        sample: ``(key, state, n) -> position with a leading (n,) axis`` for backends whose posterior is
+            drawn after the solve (variational inference); ``None`` for the others.
     """
 
     name: str
@@ -80,6 +83,8 @@ class Backend(NamedTuple):
     tune: Callable
     info_fields: tuple = ()
     warmup: int = 0
+    traced: tuple = ()
+    sample: Callable | None = None
 
 
 def counting_tuning(position) -> Tuning:

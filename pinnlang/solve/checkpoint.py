@@ -107,6 +107,9 @@ def save(core, path) -> None:
         paths.append(jax.tree_util.keystr(p))
     hist = core.history
     arrays["history/epochs"], arrays["history/total"], arrays["history/terms"] = hist.epochs, hist.total, hist.terms
+    trace_names = sorted(hist.traces)
+    for i, name in enumerate(trace_names):
+        arrays[f"traces/{i}/epochs"], arrays[f"traces/{i}/values"] = hist.traces[name]
     buffer = core._buffer
     buf_header = None
     if buffer is not None:
@@ -121,7 +124,7 @@ def save(core, path) -> None:
     header = {"format": FORMAT, "format_version": FORMAT_VERSION, "problem": describe(core), "epoch": core.epoch,
               "state_paths": paths, "run": core._run.to_json() if core._run is not None else None,
               "history": {"segments": [[s.label, s.start, s.stop] for s in hist.segments],
-                          "wall_time": hist.wall_time, "compile_time": hist.compile_time},
+                          "wall_time": hist.wall_time, "compile_time": hist.compile_time, "traces": trace_names},
               "buffer": buf_header}
     arrays["__header__"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
     tmp = f"{path}.tmp-{os.getpid()}"
@@ -184,6 +187,8 @@ def load(core, path) -> None:
 
     hist.segments = [Segment(label, start, stop) for label, start, stop in header["history"]["segments"]]
     hist.wall_time, hist.compile_time = header["history"]["wall_time"], header["history"]["compile_time"]
+    hist.traces = {name: (arrays[f"traces/{i}/epochs"], arrays[f"traces/{i}/values"])
+                   for i, name in enumerate(header["history"].get("traces", []))}
     core._run = run
     core._buffer = None
     if header["buffer"] is not None:

@@ -24,13 +24,14 @@ from .plan import Plan, SAMPLED
 from .posterior import DrawBuffer, Posterior
 from .progress import Progress, progress_enabled
 from .run import Execution, RunRecord, chunk_plan
-from .state import member_positions
+from .state import as_members, member_positions
 from ..trace.sampling_config import _ident
 from ..validate import integer
 
 log = logging.getLogger("pinnlang")
 
 GIB = 1 << 30
+DRAW_STREAM = 4  # fold_in(fold_in(solve key, epoch), DRAW_STREAM): the stream of the draws of q after a VI solve
 
 
 def _integer(name: str, value, *, allow_none: bool = False):
@@ -214,7 +215,7 @@ class Core(Evaluation):
             h._solved = True
         self.history.truncate(int(np.searchsorted(self.history.epochs, self.epoch)))  # after a non-finite stop
         self._state, self._engine = state, engine
-        chunks = chunk_plan(epochs, print_rate, plan.thin, plan.keep, warmup_left, bool(plan.sampled))
+        chunks = chunk_plan(epochs, print_rate, plan.thin, plan.keep, warmup_left, bool(plan.mcmc))
         record = RunRecord(epochs, print_rate, self.epoch, chunks, plan.thin, label or self._default_label(plan),
                            checkpoint=None if checkpoint is None else os.fspath(checkpoint),
                            checkpoint_every=checkpoint_every, last_checkpoint=self.epoch,
@@ -254,11 +255,47 @@ class Core(Evaluation):
             bar.close()
             self.history.wall_time += time.perf_counter() - t0
             hooks.finish(self)
+        if engine.plan.variational and record.finished and not record.failed:
+            buffer = self._buffer = self._variational_draws(engine, buffer)
         self._write_back(buffer, final=True)
         if record.checkpoint:
             self.save(record.checkpoint)
         self._report_chains(engine, buffer)
         return self.history
+
+    def _variational_draws(self, engine: Engine, buffer):
+        """After the solve, ``posterior_draws`` draws of every VI group's q into the draw buffer.
+
+        Alone, VI groups get a buffer of their own (the other groups' leaves at their final values); with MCMC
+        groups (Pattern E) their entries in the MCMC draws are replaced, draw ``i`` of q paired with draw ``i``.
+        """
+        plan, state = engine.plan, self._state
+        n = plan.keep
+        keys = set(engine.posterior_keys)
+        positions = [{k: v for k, v in pos.items() if k in keys}
+                     for pos in member_positions(plan, engine.backends, state.groups)]
+        base = jax.random.fold_in(jax.random.fold_in(self.solve_key, self.epoch), DRAW_STREAM)
+        vi = {}
+        for g in plan.variational:
+            b = engine.backends[g.index]
+            chain0 = jax.tree_util.tree_map(lambda a: a[0], state.groups[g.index])
+            draws = as_members(g, b.sample(jax.random.fold_in(base, g.index), chain0, n))
+            vi[g.index] = jax.tree_util.tree_map(lambda a: np.asarray(a)[:, None], {k: v for k, v in draws.items()
+                                                                                     if k in keys})
+        if buffer is None:
+            buffer = DrawBuffer(plan, positions, n)
+            draws = [vi[g.index] if g.index in vi else
+                     jax.tree_util.tree_map(lambda a: np.broadcast_to(np.asarray(a), (n,) + a.shape), positions[g.index])
+                     for g in plan.groups]
+            buffer.append(tuple(draws), {})
+            return buffer
+        if buffer.n != n:
+            raise ConfigurationError(f"the solve kept {buffer.n} MCMC draws but the VI groups need {n} to pair with "
+                                     "them; run warmup + keep*thin epochs")
+        for g, draws in vi.items():
+            for dst, src in zip(jax.tree_util.tree_leaves(buffer.positions[g]), jax.tree_util.tree_leaves(draws)):
+                dst[:n] = src
+        return buffer
 
     def _warmup_left(self, engine: Engine, state) -> int:
         left = 0
@@ -299,7 +336,7 @@ class Core(Evaluation):
         plan = engine.plan
         log.info("solve plan: %s; %d chain(s); continuing groups %s", plan.describe_blocks(), plan.num_chains,
                  kept or "none")
-        if plan.sampled:
+        if plan.mcmc:
             n_draws = sum(n for n, c, _ in chunks if c)
             log.info("sampling: %d warmup epochs left, then %d draws (thin=%d) in %d chunk(s)", warmup_left, n_draws,
                      plan.thin, len(chunks))

@@ -7,8 +7,9 @@ from typing import Callable
 
 import jax
 
-from ..backends import GRADIENT, mcmc_backend, optax_backend, sgmcmc_backend
+from ..backends import GRADIENT, mcmc_backend, optax_backend, sgmcmc_backend, vi_backend
 from ..trace.sampling_config import FULL, SamplingConfig
+from ..trace.vi_config import VIConfig
 from .loop import make_chunk_runner
 from .plan import Plan
 from .start import make_start
@@ -25,7 +26,9 @@ def build_backends(plan: Plan, resampling: bool) -> list:
     out = []
     for g in plan.groups:
         cfg = plan.configs[g.index]
-        if isinstance(cfg, SamplingConfig):
+        if isinstance(cfg, VIConfig):
+            out.append(vi_backend(cfg))
+        elif isinstance(cfg, SamplingConfig):
             out.append(mcmc_backend(cfg, reinit=others_move) if cfg.family == FULL else sgmcmc_backend(cfg))
         else:
             out.append(optax_backend(cfg))
@@ -92,7 +95,7 @@ class Engine:
         """
         records = max(512, 1 << (max(print_rate, 1) - 1).bit_length())
         draws = 1
-        if self.plan.sampled:
+        if self.plan.mcmc:
             most = max(1, min(self.plan.keep, print_rate // self.plan.thin))
             draws = 1 << (most - 1).bit_length()
         key = (records, draws)

@@ -35,6 +35,8 @@ class History:
         wall_time: seconds spent in solves, compilation included.
         compile_time: seconds spent compiling (exact: the chunks are compiled ahead of their first run).
         steps_per_second: execution rate of the last solve, compilation excluded.
+        traces: ``{name: (epochs (S',), values (S',))}`` of quantities recorded at every step besides the
+            loss, e.g. ``"elbo/<group>"`` for a VI group (:meth:`trace`).
 
     Sampling-only chunks need no loss per step; they record one value per chunk.
     """
@@ -44,6 +46,7 @@ class History:
     total: np.ndarray = field(default_factory=lambda: np.zeros((0,)))
     terms: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     segments: list = field(default_factory=list)
+    traces: dict = field(default_factory=dict)
     wall_time: float = 0.0
     compile_time: float = 0.0
     steps_per_second: float = float("nan")
@@ -57,9 +60,27 @@ class History:
         if self.segments:
             self.segments[-1].stop = len(self.total)
 
+    def add_trace(self, name: str, epochs, values):
+        """Append ``values`` at ``epochs`` to the trace ``name``."""
+        old_e, old_v = self.traces.get(name, (np.zeros((0,), np.int64), np.zeros((0,))))
+        self.traces[name] = (np.concatenate([old_e, np.asarray(epochs, np.int64)]),
+                             np.concatenate([old_v, np.asarray(values, np.float64)]))
+
+    def trace(self, name: str) -> np.ndarray:
+        """``(S',)`` values of a trace (``history.traces[name]``'s values), e.g. ``history.trace("elbo/a")``."""
+        if name not in self.traces:
+            close = difflib.get_close_matches(name, list(self.traces), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise ConfigurationError(f"no trace named {name!r}; the traces are {sorted(self.traces)}{hint}")
+        return self.traces[name][1]
+
     def truncate(self, length: int):
-        """Keep the first ``length`` records."""
+        """Keep the first ``length`` records (and the traces up to the same epoch)."""
         length = max(0, int(length))
+        if length < len(self.epochs):
+            first_dropped = int(self.epochs[length])
+            for name, (e, v) in list(self.traces.items()):
+                self.traces[name] = (e[e < first_dropped], v[e < first_dropped])
         self.epochs, self.total, self.terms = self.epochs[:length], self.total[:length], self.terms[:length]
         for s in self.segments:
             s.start, s.stop = min(s.start, length), min(s.stop, length)

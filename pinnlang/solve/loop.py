@@ -33,9 +33,10 @@ def make_chunk_runner(plan: Plan, backends: list, loss_fn: Callable, step: Calla
     One iteration runs ``inner`` steps (``1``, or ``plan.thin`` when collecting) and records the loss
     at the start of its last step; when ``collect``, it also writes every drawn group's position and
     the density groups' diagnostics of the block (any divergence, mean acceptance, last value of the
-    others). Outputs: ``(totals (I,), terms (I, T), draws, infos)`` with ``I = max_iterations`` and
-    ``max_draws`` leading entries for draws and ``{group: {field: (D, K)}}``; only the first
-    ``iterations`` entries are meaningful. Without gradient groups no step needs the loss (kernels
+    others). Outputs: ``(totals (I,), terms (I, T), draws, infos, traces)`` with ``I = max_iterations``,
+    ``max_draws`` leading entries for draws and ``{group: {field: (D, K)}}``, and ``traces``
+    ``{group: {field: (I, K)}}`` of the backends' ``traced`` fields at every iteration (the ELBO of a VI
+    group); only the first ``iterations`` entries are meaningful. Without gradient groups no step needs the loss (kernels
     evaluate their own log-density): it is evaluated once, at the end of the chunk, into entry 0.
 
     The steps carry no finiteness bookkeeping (a per-step select over every value and optimiser
@@ -44,6 +45,7 @@ def make_chunk_runner(plan: Plan, backends: list, loss_fn: Callable, step: Calla
     """
     thin = plan.thin
     needs_loss = any(b.consumes == GRADIENT for b in backends)
+    traced = {i: b.traced for i, b in enumerate(backends) if b.traced}
 
     def drawn(s):
         return tuple({k: v for k, v in pos.items() if k in keys} for pos in member_positions(plan, backends, s.groups))
@@ -56,6 +58,7 @@ def make_chunk_runner(plan: Plan, backends: list, loss_fn: Callable, step: Calla
         totals, terms = (zeros(a, max_iterations) for a in loss_shapes)
         draws = jax.tree_util.tree_map(lambda a: zeros(a, max_draws), jax.eval_shape(drawn, state))
         infos = jax.tree_util.tree_map(lambda a: zeros(a, max_draws), probe[2])
+        traces = {g: {f: zeros(probe[2][g][f], max_iterations) for f in fields} for g, fields in traced.items()}
 
         def block(i, s):
             """``inner`` steps; the last one's loss, and the block's diagnostics."""
@@ -74,7 +77,7 @@ def make_chunk_runner(plan: Plan, backends: list, loss_fn: Callable, step: Calla
             return s, total, term, {g: {f: _finish(f, v, inner) for f, v in fields.items()} for g, fields in acc.items()}
 
         def iteration(i, c):
-            s, totals, terms, draws, infos = c
+            s, totals, terms, draws, infos, traces = c
             s, total, term, info = block(i, s)
             if needs_loss:  # sampling-only steps compute no loss: the chunk records one at its end
                 totals = jax.lax.dynamic_update_index_in_dim(totals, total.astype(totals.dtype), i, 0)
@@ -86,14 +89,16 @@ def make_chunk_runner(plan: Plan, backends: list, loss_fn: Callable, step: Calla
             put = lambda b, v: jax.lax.dynamic_update_index_in_dim(b, v.astype(b.dtype), slot, 0)  # noqa: E731
             draws = jax.tree_util.tree_map(put, draws, drawn(s))
             infos = jax.tree_util.tree_map(put, infos, info)
-            return s, totals, terms, draws, infos
+            traces = {g: {f: jax.lax.dynamic_update_index_in_dim(b, info[g][f].astype(b.dtype), i, 0)
+                          for f, b in fields.items()} for g, fields in traces.items()}
+            return s, totals, terms, draws, infos, traces
 
-        state, totals, terms, draws, infos = jax.lax.fori_loop(0, iterations, iteration,
-                                                               (state, totals, terms, draws, infos))
+        state, totals, terms, draws, infos, traces = jax.lax.fori_loop(
+            0, iterations, iteration, (state, totals, terms, draws, infos, traces))
         if not needs_loss:
             total, term = mean_loss(plan, backends, loss_fn, state)
             totals, terms = totals.at[0].set(total), terms.at[0].set(term)
-        return state, (totals, terms, draws, infos)
+        return state, (totals, terms, draws, infos, traces)
 
     return jax.jit(run)
 

@@ -24,6 +24,9 @@ import optax
 
 from ..errors import ConfigurationError
 from ..trace.sampling_config import SamplingConfig, _ident
+from ..trace.vi_config import VIConfig
+
+SAMPLERS = (SamplingConfig, VIConfig)  # configurations of sampled (posterior) groups
 
 log = logging.getLogger("pinnlang")
 
@@ -132,6 +135,16 @@ class Plan:
         return [g for g in self.groups if g.kind == SAMPLED]
 
     @property
+    def mcmc(self) -> list[GroupSpec]:
+        """Sampled groups whose draws are collected along chains (not VI)."""
+        return [g for g in self.sampled if not isinstance(self.configs[g.index], VIConfig)]
+
+    @property
+    def variational(self) -> list[GroupSpec]:
+        """Groups fitting a variational approximation (their draws come from q after the solve)."""
+        return [g for g in self.sampled if isinstance(self.configs[g.index], VIConfig)]
+
+    @property
     def optimised(self) -> list[GroupSpec]:
         return [g for g in self.groups if g.kind == OPTIMISED]
 
@@ -141,7 +154,7 @@ class Plan:
 
     def fingerprint(self) -> tuple:
         """Hashable identity of the plan (groups, their configurations, chains)."""
-        cfg = tuple(c.fingerprint() if isinstance(c, SamplingConfig) else ("optax", id(c)) for c in self.configs)
+        cfg = tuple(c.fingerprint() if isinstance(c, SAMPLERS) else ("optax", id(c)) for c in self.configs)
         priors = tuple(tuple(sorted((k, _ident(p)) for k, p in pr.items())) for pr in self.priors)
         return (tuple(self.groups), cfg, priors, self.num_chains, self.chain_method, self.keep, self.thin,
                 tuple(sorted(self.labels.items())))
@@ -149,14 +162,14 @@ class Plan:
     def group_fingerprint(self, g: GroupSpec) -> tuple:
         """Identity of one group across plans (state reuse between solves)."""
         c = self.configs[g.index]
-        cfg = c.fingerprint() if isinstance(c, SamplingConfig) else ("optax", id(c))
+        cfg = c.fingerprint() if isinstance(c, SAMPLERS) else ("optax", id(c))
         return (g.kind, g.members, g.chained, cfg, self.num_chains if g.chained else 1)
 
     def describe_blocks(self) -> str:
         parts = []
         for g in self.groups:
             c = self.configs[g.index]
-            name = c.name if isinstance(c, SamplingConfig) else "optimiser"
+            name = c.name if isinstance(c, SAMPLERS) else "optimiser"
             joint = " (joint)" if len(g.members) > 1 else ""
             parts.append(f"[{name}: {g.label}{joint}]")
         return " then ".join(parts)
@@ -170,7 +183,7 @@ class Plan:
             entry = {"kind": g.kind, "chained": g.chained, "label": g.label,
                      "members": [[keys.index(m.key), None if m.flags is None else [int(f) for f in m.flags]]
                                  for m in g.members]}
-            if isinstance(c, SamplingConfig):
+            if isinstance(c, SAMPLERS):
                 entry["sampler"] = c.describe()
                 entry["priors"] = [repr(self.priors[g.index][m.key]) for m in g.members]
             else:
@@ -209,11 +222,33 @@ def _blocks(sampled):
 
 
 def _common_schedule(sampled, handles) -> tuple[int, str, int, int]:
-    """``(num_chains, chain_method, keep, thin)`` shared by every sampled group (else an error)."""
+    """``(num_chains, chain_method, keep, thin)`` shared by every sampled group (else an error).
+
+    VI groups fit one q (one chain) and contribute ``posterior_draws`` draws, which must line up with the
+    MCMC groups' ``keep`` when both are in one solve (their draws are paired by index).
+    """
     if not sampled:
         return 1, "vectorized", 0, 1
+    mcmc = [(m, c) for m, c in sampled if not isinstance(c, VIConfig)]
+    vi = [(m, c) for m, c in sampled if isinstance(c, VIConfig)]
+    if vi:
+        draws = {c.posterior_draws for _, c in vi}
+        if len(draws) > 1:
+            raise ConfigurationError(
+                "the VI groups of one solve must share posterior_draws (their draws are paired by index), got "
+                + "; ".join(f"{handles[m.key].name}: {c.posterior_draws}" for m, c in vi))
+        if mcmc and any(c.num_chains > 1 for _, c in mcmc):
+            raise ConfigurationError(
+                "VI groups fit one approximation (one chain), and cannot yet be combined with MCMC groups on "
+                "num_chains > 1 chains; use num_chains=1 for the MCMC groups of this solve, or sample everything")
+        if mcmc and {c.keep for _, c in mcmc} != draws:
+            raise ConfigurationError(
+                f"VI and MCMC groups in one solve: .vi(posterior_draws={draws.pop()}) must equal the MCMC groups' "
+                f"keep ({sorted({c.keep for _, c in mcmc})}), since each VI draw is paired with one MCMC draw")
+        if not mcmc:
+            return 1, "vectorized", draws.pop(), 1
     values = {}
-    for m, c in sampled:
+    for m, c in mcmc:
         values.setdefault((c.num_chains, c.chain_method, c.keep, c.thin), []).append(handles[m.key].name)
     if len(values) > 1:
         rows = "; ".join(f"{', '.join(names)}: num_chains={v[0]}, chain_method={v[1]!r}, keep={v[2]}, thin={v[3]}"

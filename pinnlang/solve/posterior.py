@@ -106,7 +106,9 @@ class Posterior:
                 cache[lab] = treedef.flatten_up_to(buffer.positions[lab][self.key])
             kind = DRAWS if plan.groups[lab].chained else STEPS
             self.sources.append((kind, cache[lab][i][:n]))
-        groups = sorted({lab for lab in plan.labels[self.key] if lab != FIXED and lab in buffer.infos})
+        variational = {g.index for g in plan.variational}  # a VI group's per-step infos (the ELBO) are no draw stats
+        groups = sorted({lab for lab in plan.labels[self.key]
+                         if lab != FIXED and lab in buffer.infos and lab not in variational})
         diag = {}
         for j, g in enumerate(groups):
             for f, v in buffer.infos[g].items():

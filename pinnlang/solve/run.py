@@ -133,16 +133,18 @@ class Execution:
         return state, np.int32(iterations), np.int32(self.record.thin if collect else 1), np.bool_(collect)
 
     def run_chunk(self, state, iterations: int, collect: bool):
-        """One chunk: ``(state, totals, terms, draws, infos)``, host arrays cut to the chunk's length
+        """One chunk: ``(state, totals, terms, draws, infos, traces)``, host arrays cut to the chunk's length
         (``draws``/``infos`` are ``None`` unless collecting)."""
         args = self.chunk_args(state, iterations, collect)
         new_state, out = self.compiled(args)(*args)
         records = iterations if self.engine.per_step_loss else 1
         totals, terms = (a[:records] for a in jax.device_get(out[:2]))
+        cut = lambda a: a[:iterations]  # noqa: E731
         draws = infos = None
         if collect:
-            draws, infos = jax.tree_util.tree_map(lambda a: a[:iterations], jax.device_get(out[2:]))
-        return new_state, totals, terms, draws, infos
+            draws, infos = jax.tree_util.tree_map(cut, jax.device_get(out[2:4]))
+        traces = jax.tree_util.tree_map(cut, jax.device_get(out[4]))
+        return new_state, totals, terms, draws, infos, traces
 
     def execute(self):
         """Run the remaining chunks; returns the steps per second (compilation excluded)."""
@@ -153,7 +155,7 @@ class Execution:
             state = core._state
             self.compiled(self.chunk_args(state, iterations, collect))  # outside the timed region
             t0 = time.perf_counter()
-            new_state, totals, terms, draws, infos = self.run_chunk(state, iterations, collect)
+            new_state, totals, terms, draws, infos, traces = self.run_chunk(state, iterations, collect)
             dt = time.perf_counter() - t0
             per = rec.thin if collect else 1
             steps, seconds = steps + iterations * per, seconds + dt
@@ -162,6 +164,7 @@ class Execution:
                 self.fail(state, (iterations, collect, phase), totals, terms, ep)
             with deferred_interrupt():
                 core.history.append(ep, totals, terms)
+                self.record_traces(core.epoch, iterations, collect, traces)
                 if collect:
                     self.buffer.append(draws, infos)
                 self.previous = (state, (iterations, collect, phase))
@@ -171,6 +174,17 @@ class Execution:
             self.bar.update(iterations * per, core.history.last())
             self.after_chunk(phase, ep, totals, terms, steps / max(seconds, 1e-12))
         return steps / seconds if seconds > 0 else float("nan")
+
+    def record_traces(self, start: int, iterations: int, collect: bool, traces: dict):
+        """Every-step fields of the backends (the ELBO of VI groups) into ``history.traces``."""
+        if not traces:
+            return
+        ep = self.chunk_epochs(start, iterations, collect, iterations)
+        for g, fields in traces.items():
+            label = self.engine.plan.groups[g].label
+            for f, values in fields.items():
+                values = np.asarray(values)
+                self.core.history.add_trace(f"{f}/{label}", ep, values.reshape(len(values), -1).mean(axis=1))
 
     def after_chunk(self, phase, ep, totals, terms, rate):
         core, rec = self.core, self.record
@@ -236,7 +250,7 @@ class Execution:
     def replay(self, state, iterations: int, collect: bool):
         """Re-run ``iterations`` of a chunk from ``state`` (deterministic: keys come from the step)."""
         core = self.core
-        new_state, _, _, draws, infos = self.run_chunk(state, iterations, collect)
+        new_state, _, _, draws, infos, _ = self.run_chunk(state, iterations, collect)
         if collect:
             self.buffer.append(draws, infos)
         core._state = new_state

@@ -134,5 +134,18 @@ class MaskedView:
         h._add_masked_group(self, MaskedGroup(self.flags, cfg))
         return h
 
+    def vi(self, vi_factory, **kwargs):
+        """Fit a Gaussian approximation of the masked leaves' posterior (arguments as for ``Model.vi``).
+
+        Returns:
+            the model.
+        """
+        from .vi_config import make_vi_config
+
+        h = self.handle
+        cfg = make_vi_config(f"{h.name}[mask]", vi_factory, **kwargs)
+        h._add_masked_group(self, MaskedGroup(self.flags, cfg))
+        return h
+
     def __repr__(self) -> str:
         return f"<mask of {self.handle.name}: {sum(self.flags)}/{len(self.flags)} leaves>"

@@ -158,6 +158,7 @@ class Trainable:
                 f"{self.name}.unfreeze() first, or put .bayesian() on another model or parameter."
             )
         cfg = make_config(self.name, kernel_factory, **kwargs)
+        self._check_not_both(cfg)
         if self.transform is not None:
             self._replaces(".optimizer(...)", f".bayesian({cfg.name})",
                            " on the whole pytree (nothing is optimised now); to sample a head on a trained body, "
@@ -169,6 +170,54 @@ class Trainable:
         self.sampler = cfg
         self._touch()
         return self
+
+    def vi(self, vi_factory, **kwargs):
+        """Fit a Gaussian approximation q of this handle's posterior by variational inference.
+
+        The ELBO is optimised inside ``solve()`` (one optimiser step per epoch on a Monte Carlo estimate
+        with ``num_samples`` draws of q); afterwards ``posterior_draws`` i.i.d. draws of q are
+        ``posterior_samples``, ``(1, posterior_draws, ...)``, pushed forward by ``crux.eval`` like a chain.
+        ``history.trace("elbo/<name>")`` is the ELBO per epoch.
+
+        Args:
+            vi_factory: ``blackjax.meanfield_vi`` (independent Gaussians) or ``blackjax.fullrank_vi``
+                (a full covariance: needed when the posterior is correlated).
+            **kwargs: ``optimizer`` (optax, required), ``num_samples=8``, ``posterior_draws=500``,
+                ``prior=None`` (default N(0, 10²)), ``likelihood_scale=1.0``, ``init_mu_at_position=True`` (q's mean
+                starts at the current values), ``init_log_std=-3.0`` (q's standard deviations start at e^-3),
+                ``block=None``.
+
+        Returns:
+            self.
+        """
+        from .vi_config import make_vi_config
+
+        if self.frozen:
+            raise ConfigurationError(f"{self.name} is frozen; call {self.name}.unfreeze() before .vi(...)")
+        cfg = make_vi_config(self.name, vi_factory, **kwargs)
+        self._check_not_both(cfg)
+        if self.transform is not None:
+            self._replaces(".optimizer(...)", f".vi({cfg.name})",
+                           f" on the whole pytree; to fit a head on a trained body use {self.name}.mask(M).vi(...)")
+            self.transform = None
+        if self.masked_groups:
+            self._replaces(f"{len(self.masked_groups)} masked group(s)", f".vi({cfg.name}) on the whole pytree")
+            self.masked_groups = []
+        self.sampler = cfg
+        self._touch()
+        return self
+
+    def _check_not_both(self, cfg):
+        """``.vi`` and ``.bayesian`` on the same leaves is an error naming both (they are two answers to one question)."""
+        old = self.sampler
+        if old is not None and (getattr(old, "family", None) == "variational") != (cfg.family == "variational"):
+            def call(c):
+                return f".vi({c.name})" if c.family == "variational" else f".bayesian({c.name})"
+
+            raise ConfigurationError(
+                f"{self.name} is configured with {call(old)}; {call(cfg)} on the same parameters would be a second "
+                "posterior for them. Choose one, or give each part its own mask: "
+                f"{self.name}.mask(M1).bayesian(...), {self.name}.mask(M2).vi(...)")
 
     def mask(self, mask):
         """Select leaves of this handle's pytree for a masked group: ``.mask(M).bayesian(...)``."""
@@ -185,6 +234,12 @@ class Trainable:
             self.sampler = None
         for i, g in enumerate(self.masked_groups):
             leaf = g.overlap(group.flags)
+            if leaf is not None and (g.config.family == "variational") != (group.config.family == "variational"):
+                kinds = {True: ".vi", False: ".bayesian"}
+                raise ConfigurationError(
+                    f"{self.name}: the leaf {self._leaf_path(leaf)} is in mask {i}, configured with "
+                    f"{kinds[g.config.family == 'variational']}({g.config.name}), and in the new mask, configured with "
+                    f"{kinds[group.config.family == 'variational']}({group.config.name}): choose one for it")
             if leaf is not None:
                 raise ConfigurationError(
                     f"{self.name}: masked groups must be disjoint, but the leaf {self._leaf_path(leaf)} is in mask "

@@ -1,0 +1,174 @@
+"""Variational inference on the group engine: the optimal Gaussian approximations, masks, Pattern E, errors."""
+
+import blackjax
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+import pinnlang as pl
+from pinnlang.errors import ConfigurationError
+
+RHO, S1, S2 = 0.8, 1.0, 2.0
+COV = np.array([[S1 * S1, RHO * S1 * S2], [RHO * S1 * S2, S2 * S2]])
+FLAT = pl.bayesian.priors.gaussian(1e4)  # a prior far wider than the target: the target is the loss alone
+
+
+def correlated_target(factory, draws=4000, seed=0):
+    """A correlated 2-D Gaussian exp(-½ θᵀ C⁻¹ θ), written as a loss term, fitted by VI."""
+    P = np.linalg.inv(COV)
+    th = pl.np.parameter((2,), name="theta", init=[0.5, -0.5])
+    quad = 0.5 * (P[0, 0] * th[0] * th[0] + 2 * P[0, 1] * th[0] * th[1] + P[1, 1] * th[1] * th[1])
+    schedule = optax.exponential_decay(3e-2, transition_steps=800, decay_rate=0.2)
+    th.vi(factory, optimizer=optax.adam(schedule), num_samples=16, posterior_draws=draws, prior=FLAT,
+          init_log_std=0.0)
+    crux = pl.core([quad.sum], seed=seed)
+    crux.solve(3000)
+    return crux, th
+
+
+def test_meanfield_reaches_the_optimal_meanfield_solution():
+    """The KL-optimal factorised Gaussian of N(0, C) has the exact means and sds sqrt(1 - rho²) × the marginals."""
+    crux, th = correlated_target(blackjax.meanfield_vi)
+    q = jax.tree_util.tree_map(lambda a: np.asarray(a)[0], crux._state.groups[0])
+    optimum = np.sqrt(1 - RHO**2) * np.array([S1, S2])
+    np.testing.assert_allclose(np.exp(q.rho), optimum, rtol=0.03)
+    assert np.all(np.abs(q.mu) < 0.03 * optimum)
+    d = th.posterior_samples.reshape(-1, 2)
+    assert th.posterior_samples.shape == (1, 4000, 2)
+    # the draws are i.i.d. from q: their moments within 4 standard errors of q's
+    assert np.all(np.abs(d.mean(0) - q.mu) < 4 * np.exp(q.rho) / np.sqrt(len(d)))
+    assert np.all(np.abs(d.std(0) / np.exp(q.rho) - 1) < 4 / np.sqrt(2 * len(d)))
+    assert abs(np.corrcoef(d.T)[0, 1]) < 4 / np.sqrt(len(d))
+
+
+def test_fullrank_recovers_the_exact_covariance_and_the_elbo_is_log_z():
+    crux, th = correlated_target(blackjax.fullrank_vi)
+    q = jax.tree_util.tree_map(lambda a: np.asarray(a)[0], crux._state.groups[0])
+    L = np.tril(np.zeros((2, 2)))
+    L[np.diag_indices(2)] = np.exp(q.chol_params[:2])
+    L[np.tril_indices(2, -1)] = q.chol_params[2:]
+    np.testing.assert_allclose(L @ L.T, COV, rtol=0.03, atol=0.03 * S1 * S2)
+    assert np.all(np.abs(q.mu) < 0.03 * np.sqrt(np.diag(COV)))
+    # at the optimum q = p, so the ELBO is log Z: log(2π sqrt(det C)) plus the flat prior's log-normaliser
+    log_z = np.log(2 * np.pi * np.sqrt(np.linalg.det(COV))) + 2 * (-np.log(1e4) - 0.5 * np.log(2 * np.pi))
+    elbo = crux.history.trace("elbo/theta")
+    assert abs(np.mean(elbo[-200:]) - log_z) < 0.02
+    d = th.posterior_samples.reshape(-1, 2)
+    assert abs(np.corrcoef(d.T)[0, 1] - RHO) < 4 * (1 - RHO**2) / np.sqrt(len(d))
+
+
+def test_vi_draws_are_pushed_forward_and_handles_hold_the_mean():
+    crux, th = correlated_target(blackjax.meanfield_vi, draws=50)
+    q_mu = np.asarray(crux._state.groups[0].mu)[0]
+    np.testing.assert_allclose(np.asarray(th.value), q_mu, rtol=1e-6)
+    s = crux.eval(th[0] + 2 * th[1])
+    np.testing.assert_allclose(s[..., 0], th.posterior_samples[..., 0] + 2 * th.posterior_samples[..., 1], rtol=1e-5,
+                               atol=1e-6)
+    assert th.posterior_diagnostics is None
+
+
+def regression():
+    rng = np.random.default_rng(0)
+    xs = np.linspace(-1, 1, 32, dtype=np.float32).reshape(-1, 1)
+    ys = (np.sin(np.pi * xs) + 0.05 * rng.normal(size=xs.shape)).astype(np.float32)
+    dom = pl.domain.from_array({"train": xs})
+    x, _ = dom.variable("train")
+    net = pl.nn.wrap(pl.nn.mlp(1, hidden_dims=8, num_layers=1, key=jax.random.PRNGKey(0)), name="u")
+    head = eqx.tree_at(lambda m: m.output_layer, jax.tree_util.tree_map(lambda _: False, net.module),
+                       replace=jax.tree_util.tree_map(lambda _: True, net.module.output_layer))
+    return dom, x, net, ys, head
+
+
+def test_vi_on_a_masked_head_with_an_adam_body():
+    dom, x, net, ys, head = regression()
+    net.optimizer(optax.adam(1e-2))
+    net.mask(head).vi(blackjax.meanfield_vi, optimizer=optax.adam(1e-2), posterior_draws=30,
+                      prior=pl.bayesian.priors.gaussian(1.0))
+    crux = pl.core([(net(x) - ys).gaussian_nll(0.05)])
+    crux.solve(600)
+    assert crux.history.total[-1] < crux.history.total[0]
+    w = np.asarray(net.posterior_samples.output_layer.weight)
+    body = np.asarray(net.posterior_samples.layers[0].weight)
+    assert w.shape == (1, 30, 1, 8) and np.all(w.std(axis=1) > 0)
+    np.testing.assert_array_equal(body[0, 0], body[0, -1])  # the body is a point estimate
+    assert crux.eval(net(x)).shape == (1, 30, 32, 1)
+    assert len(crux.history.trace("elbo/u[2/4 leaves]")) == 600
+
+
+def test_pattern_e_vi_head_and_mcmc_body_layer_in_one_solve():
+    dom, x, net, ys, head = regression()
+    first = eqx.tree_at(lambda m: m.layers[0], jax.tree_util.tree_map(lambda _: False, net.module),
+                        replace=jax.tree_util.tree_map(lambda _: True, net.module.layers[0]))
+    prior = pl.bayesian.priors.gaussian(1.0)
+    net.mask(first).bayesian(blackjax.nuts, warmup=100, keep=40, prior=prior)
+    net.mask(head).vi(blackjax.meanfield_vi, optimizer=optax.adam(1e-2), posterior_draws=40, prior=prior)
+    crux = pl.core([(net(x) - ys).gaussian_nll(0.05)])
+    crux.solve(140)
+    post = net.posterior_samples
+    assert post.layers[0].weight.shape == (1, 40, 8, 1) and post.output_layer.weight.shape == (1, 40, 1, 8)
+    assert np.all(np.asarray(post.layers[0].weight).std(axis=1) > 0)
+    assert np.all(np.asarray(post.output_layer.weight).std(axis=1) > 0)
+    assert "acceptance_rate" in net.posterior_diagnostics
+
+
+def test_pattern_e_needs_as_many_vi_draws_as_kept_mcmc_draws_and_one_chain():
+    dom, x, net, ys, head = regression()
+    a = pl.np.parameter((1,), name="a")
+    a.bayesian(blackjax.nuts, warmup=10, keep=20)
+    net.mask(head).vi(blackjax.meanfield_vi, optimizer=optax.adam(1e-2), posterior_draws=30)
+    crux = pl.core([(a * net(x) - ys).gaussian_nll(0.05)])
+    with pytest.raises(ConfigurationError, match=r"posterior_draws=30\) must equal the MCMC groups' keep \(\[20\]\)"):
+        crux.solve(30)
+    a.bayesian(blackjax.nuts, warmup=10, keep=30, num_chains=2)
+    with pytest.raises(ConfigurationError, match="num_chains > 1"):
+        crux.solve(40)
+
+
+def test_vi_and_bayesian_on_the_same_leaves_is_an_error_naming_both():
+    a = pl.np.parameter((1,), name="a")
+    a.bayesian(blackjax.nuts)
+    with pytest.raises(ConfigurationError, match=r"\.bayesian\(nuts\); \.vi\(meanfield_vi\)"):
+        a.vi(blackjax.meanfield_vi, optimizer=optax.adam(1e-2))
+    b = pl.np.parameter((1,), name="b").vi(blackjax.fullrank_vi, optimizer=optax.adam(1e-2))
+    with pytest.raises(ConfigurationError, match=r"\.vi\(fullrank_vi\); \.bayesian\(mala\)"):
+        b.bayesian(blackjax.mala, step_size=0.1)
+    dom, x, net, ys, head = regression()
+    net.mask(head).bayesian(blackjax.sgld, step_size=1e-4)
+    with pytest.raises(ConfigurationError, match=r"\.bayesian\(sgld\).*\.vi\(meanfield_vi\): choose one"):
+        net.mask(head).vi(blackjax.meanfield_vi, optimizer=optax.adam(1e-2))
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    ({"optimizer": None}, "needs optimizer="),
+    ({"optimizer": optax.adam(1e-2), "posterior_draw": 10}, "did you mean 'posterior_draws'"),
+    ({"optimizer": optax.adam(1e-2), "num_samples": 0}, "num_samples"),
+])
+def test_vi_arguments_are_checked(kwargs, match):
+    with pytest.raises(ConfigurationError, match=match):
+        pl.np.parameter((1,), name="a").vi(blackjax.meanfield_vi, **kwargs)
+    with pytest.raises(ConfigurationError, match="meanfield_vi or blackjax.fullrank_vi"):
+        pl.np.parameter((1,), name="a").vi(blackjax.nuts, optimizer=optax.adam(1e-2))
+
+
+def test_vi_solves_are_deterministic_and_checkpoint(tmp_path):
+    crux, th = correlated_target(blackjax.meanfield_vi, draws=10)
+    crux.save(tmp_path / "vi.ckpt")
+    again, th2 = correlated_target(blackjax.meanfield_vi, draws=10)  # the same problem, solved again
+    np.testing.assert_array_equal(th2.posterior_samples, th.posterior_samples)  # deterministic by seed
+    loaded, th3 = correlated_target_unsolved()
+    loaded.load(tmp_path / "vi.ckpt")
+    np.testing.assert_array_equal(th3.posterior_samples, th.posterior_samples)
+    np.testing.assert_array_equal(loaded.history.trace("elbo/theta"), crux.history.trace("elbo/theta"))
+
+
+def correlated_target_unsolved():
+    P = np.linalg.inv(COV)
+    th = pl.np.parameter((2,), name="theta", init=[0.5, -0.5])
+    quad = 0.5 * (P[0, 0] * th[0] * th[0] + 2 * P[0, 1] * th[0] * th[1] + P[1, 1] * th[1] * th[1])
+    schedule = optax.exponential_decay(3e-2, transition_steps=800, decay_rate=0.2)
+    th.vi(blackjax.meanfield_vi, optimizer=optax.adam(schedule), num_samples=16, posterior_draws=10, prior=FLAT,
+          init_log_std=0.0)
+    return pl.core([quad.sum], seed=0), th
