@@ -43,6 +43,7 @@ benchmarks: $(STAMP)
 	$(PY) benchmarks/mcmc_overhead.py
 	$(PY) benchmarks/pattern_b.py
 	$(PY) benchmarks/chains.py
+	$(PY) benchmarks/vi_overhead.py
 	$(PY) benchmarks/spec_scripts.py
 
 docs: $(STAMP)

@@ -12,18 +12,11 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from ..errors import ConfigurationError
+from .sampling_config import _ident
 from ..validate import integer, real
 
 VI = "variational"
 FAMILIES = {"meanfield_vi": "meanfield", "fullrank_vi": "fullrank"}
-
-
-def _ident(v):
-    try:
-        hash(v)
-        return v
-    except TypeError:
-        return ("id", id(v))
 
 
 def vi_name(factory) -> str | None:
