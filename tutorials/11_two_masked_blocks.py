@@ -27,12 +27,10 @@ import jax
 import numpy as np
 
 import pinnlang as pl
-from _common import check, epochs, figure_path, record
+from _common import check, epochs, figure_path, record, sine_observations
 
 SIGMA = 0.05
-rng = np.random.default_rng(0)
-x_train = np.linspace(-1.0, 1.0, 32).astype(np.float32).reshape(-1, 1)
-y_train = (np.sin(np.pi * x_train) + SIGMA * rng.normal(size=x_train.shape)).astype(np.float32)
+x_train, y_train = sine_observations(32, SIGMA)  # 32 noisy observations of sin(πx)
 train = pl.domain.from_array({"train": x_train})
 x, _ = train.variable("train")
 grid = pl.domain.line(x_range=(-1.0, 1.0), mesh_size=0.02)

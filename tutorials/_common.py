@@ -48,6 +48,16 @@ def figure_path(script: str) -> Path:
     return ROOT / ("outputs/smoke" if SMOKE else "docs/figures") / name
 
 
+def sine_observations(n: int = 32, sigma: float = 0.05, seed: int = 0):
+    """``(x, y)``, each ``(n, 1)`` float32: ``n`` evenly spaced points of [-1, 1] and sin(πx) plus N(0, σ²) noise
+    (the masked-head problem of tutorials 09–11)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    x = np.linspace(-1.0, 1.0, n).astype(np.float32).reshape(-1, 1)
+    return x, (np.sin(np.pi * x) + sigma * rng.normal(size=x.shape)).astype(np.float32)
+
+
 def check(condition: bool, message: str):
     """The tutorial's quality bar; skipped in smoke mode (too few steps to mean anything)."""
     if not SMOKE and not condition:

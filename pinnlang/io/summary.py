@@ -216,5 +216,6 @@ def summary(crux, *, predictive=None, domain=None, hdi_prob: float = 0.9, show: 
                                          f"(its value has shape {v.shape}); pass an expression such as net(x)")
             table.models.append(aggregate_row(pname, "predictive", {pname: v}, None))
     if show:
-        print(str(table), file=file if file is not None else sys.stdout)
+        # the table the user asked to see (show=True), not a log message
+        (file if file is not None else sys.stdout).write(str(table) + "\n")
     return table
