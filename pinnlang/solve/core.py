@@ -441,7 +441,7 @@ class Core(Evaluation):
         for k, h in self.handles.items():
             h.set_trainable(snap["values"][k])
             h._posterior = snap["posteriors"][k]
-        self._state, self._engine, self._written = snap["state"], snap["engine"], snap["written"]
+        self._state, self._engine = snap["state"], snap["engine"]
         self._written = {k: tuple(jax.tree_util.tree_leaves(self.handles[k].get_trainable()))
                          for k in snap["written"]}
         self.epoch, self._run, self._buffer = snap["epoch"], snap["run"], snap["buffer"]

@@ -19,7 +19,6 @@ import logging
 from dataclasses import dataclass
 
 import jax
-import numpy as np
 import optax
 
 from ..errors import ConfigurationError
@@ -270,16 +269,3 @@ def _describe_transform(transform, plan: Plan, g: GroupSpec) -> str:
         return ";".join(f"{jax.tree_util.keystr(p)}:{tuple(l.shape)}" for p, l in flat)
     except Exception:  # noqa: BLE001 - a description is best effort
         return type(transform).__name__
-
-
-def chain_bytes(plan: Plan, values: dict) -> int:
-    """Bytes of the draws a solve will keep (every moving leaf, per chain where it has a chain axis)."""
-    total = 0
-    for g in plan.groups:
-        per = plan.num_chains if g.chained else 1
-        for m in g.members:
-            leaves = jax.tree_util.tree_leaves(values[m.key])
-            for i, leaf in enumerate(leaves):
-                if m.flags is None or m.flags[i]:
-                    total += per * plan.keep * int(np.prod(leaf.shape)) * leaf.dtype.itemsize
-    return total

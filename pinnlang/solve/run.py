@@ -14,7 +14,7 @@ import logging
 import signal
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 import jax
 import numpy as np
@@ -53,7 +53,6 @@ class RunRecord:
     last_checkpoint: int = 0
     resample_every: int | None = None
     failed: bool = False
-    meta: dict = field(default_factory=dict)
 
     @property
     def finished(self) -> bool:

@@ -157,19 +157,7 @@ class Trainable:
                 f"{self.name} is frozen; .bayesian() would sample values that must stay fixed. Call "
                 f"{self.name}.unfreeze() first, or put .bayesian() on another model or parameter."
             )
-        cfg = make_config(self.name, kernel_factory, **kwargs)
-        self._check_not_both(cfg)
-        if self.transform is not None:
-            self._replaces(".optimizer(...)", f".bayesian({cfg.name})",
-                           " on the whole pytree (nothing is optimised now); to sample a head on a trained body, "
-                           f"keep .optimizer(...) and call {self.name}.mask(M).bayesian(...)")
-            self.transform = None
-        if self.masked_groups:
-            self._replaces(f"{len(self.masked_groups)} masked group(s)", f".bayesian({cfg.name}) on the whole pytree")
-            self.masked_groups = []
-        self.sampler = cfg
-        self._touch()
-        return self
+        return self._configure_whole(make_config(self.name, kernel_factory, **kwargs), "bayesian")
 
     def vi(self, vi_factory, **kwargs):
         """Fit a Gaussian approximation q of this handle's posterior by variational inference.
@@ -194,14 +182,19 @@ class Trainable:
 
         if self.frozen:
             raise ConfigurationError(f"{self.name} is frozen; call {self.name}.unfreeze() before .vi(...)")
-        cfg = make_vi_config(self.name, vi_factory, **kwargs)
+        return self._configure_whole(make_vi_config(self.name, vi_factory, **kwargs), "vi")
+
+    def _configure_whole(self, cfg, method: str):
+        """Set ``cfg`` (``.bayesian`` or ``.vi``) on the whole pytree, saying what it replaces."""
         self._check_not_both(cfg)
+        call = f".{method}({cfg.name})"
         if self.transform is not None:
-            self._replaces(".optimizer(...)", f".vi({cfg.name})",
-                           f" on the whole pytree; to fit a head on a trained body use {self.name}.mask(M).vi(...)")
+            self._replaces(".optimizer(...)", call,
+                           " on the whole pytree (nothing is optimised now); for a head on a trained body, keep "
+                           f".optimizer(...) and call {self.name}.mask(M).{method}(...)")
             self.transform = None
         if self.masked_groups:
-            self._replaces(f"{len(self.masked_groups)} masked group(s)", f".vi({cfg.name}) on the whole pytree")
+            self._replaces(f"{len(self.masked_groups)} masked group(s)", f"{call} on the whole pytree")
             self.masked_groups = []
         self.sampler = cfg
         self._touch()
