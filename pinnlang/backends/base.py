@@ -64,7 +64,8 @@ class Backend(NamedTuple):
         step: ``(key, state, tuning, problem) -> (state, info)`` for one chain; ``info`` is a dict of
             scalars with the keys ``info_fields``.
         position: ``state -> position``.
-        init_tuning: ``position -> Tuning`` (one chain's position; shared by all chains).
+        init_tuning: ``(position[, update]) -> Tuning`` (one chain's position; shared by all chains);
+            ``update`` holds kernel arguments from a warm start (keys in ``accepts`` only).
         tune: ``(tuning, positions, infos) -> Tuning`` with ``positions`` and every ``infos`` entry
             carrying a leading chain axis ``(K, ...)``.
         info_fields: the diagnostics ``step`` reports.
@@ -72,6 +73,7 @@ class Backend(NamedTuple):
         traced: info fields recorded at every step into the history (``history.trace``), e.g. the ELBO.
         sample: ``(key, state, n) -> position with a leading (n,) axis`` for backends whose posterior is
             drawn after the solve (variational inference); ``None`` for the others.
+        accepts: kernel arguments a warm start may set (``init_tuning``'s ``update``).
     """
 
     name: str
@@ -85,6 +87,7 @@ class Backend(NamedTuple):
     warmup: int = 0
     traced: tuple = ()
     sample: Callable | None = None
+    accepts: frozenset = frozenset()
 
 
 def counting_tuning(position) -> Tuning:

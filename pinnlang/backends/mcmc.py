@@ -67,25 +67,31 @@ def mcmc_backend(config: SamplingConfig, reinit: bool) -> Backend:
     """
     assert config.family == FULL
     kw = kernel_arguments(config)
-    takes_imm = "inverse_mass_matrix" in factory_signature(config.factory).parameters
     adapts = config.adapts
     window = window_adaptation(config.warmup) if adapts else None
-    fixed = {k: v for k, v in kw.items() if not (adapts and k in ("step_size", "inverse_mass_matrix"))}
+    tuned = [k for k in ("step_size", "inverse_mass_matrix") if k in factory_signature(config.factory).parameters]
+    fixed = {k: v for k, v in kw.items() if k not in tuned}  # step size and metric live in the tuning
     fields = tuple(config.diagnostics)
 
-    def init_tuning(position) -> Tuning:
+    def init_tuning(position, update=None) -> Tuning:
+        """The block's tuning at the start; ``update`` (a warm start's kernel arguments) overrides ``.bayesian``'s."""
+        update = dict(update or {})
         flat, _ = ravel_pytree(position)
         params, adaptation = {}, ()
-        if takes_imm and "inverse_mass_matrix" not in fixed:
+        if "inverse_mass_matrix" in tuned:
             params["inverse_mass_matrix"] = jnp.asarray(kw.get("inverse_mass_matrix", jnp.ones(flat.shape[0], flat.dtype)))
+        if "step_size" in tuned and "step_size" in kw:
+            params["step_size"] = jnp.asarray(kw["step_size"], flat.dtype)
+        params.update({k: jnp.asarray(v) for k, v in update.items()})
         if adapts:
-            step0 = jnp.asarray(kw.get("step_size", 1.0), flat.dtype)
-            adaptation = window.init(flat.shape[0], step0)
-            params = {"step_size": adaptation.step_size, "inverse_mass_matrix": adaptation.inverse_mass_matrix}
+            adaptation = window.init(flat.shape[0], jnp.asarray(params.get("step_size", 1.0), flat.dtype))
+            imm = params["inverse_mass_matrix"]  # the window's metric until its first slow window closes
+            adaptation = adaptation._replace(inverse_mass_matrix=jnp.diagonal(imm) if imm.ndim == 2 else imm)
+            params.update(step_size=adaptation.step_size, inverse_mass_matrix=adaptation.inverse_mass_matrix)
         return Tuning(jnp.zeros((), jnp.int32), params, adaptation)
 
     def algorithm(logdensity_fn, tuning: Tuning):
-        return config.factory(logdensity_fn, **fixed, **tuning.params)
+        return config.factory(logdensity_fn, **{**fixed, **tuning.params})
 
     def init(key, position, tuning, problem):
         del key
@@ -123,4 +129,6 @@ def mcmc_backend(config: SamplingConfig, reinit: bool) -> Backend:
         tuning = jax.lax.cond(tuning.t < window.num_steps, adapt, lambda tn: tn, tuning)
         return tuning._replace(t=tuning.t + 1)
 
-    return Backend(config.name, DENSITY, init, step, position_of, init_tuning, tune, fields + (LP,), config.warmup)
+    accepts = frozenset(factory_signature(config.factory).parameters) - {"logdensity_fn"}
+    return Backend(config.name, DENSITY, init, step, position_of, init_tuning, tune, fields + (LP,), config.warmup,
+                   accepts=accepts)

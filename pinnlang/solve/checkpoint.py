@@ -164,7 +164,7 @@ def load(core, path) -> None:
     engine = core._engine_for(Plan(core.handles, core._default_transforms), run.resample_every if run else None)
     values = {k: h.get_trainable() for k, h in core.handles.items()}
     data = core.loss.program.data(core.noise_key)
-    template = jax.eval_shape(engine.start(frozenset()), values, core.solve_key, 0, data, {})
+    template = jax.eval_shape(engine.start(frozenset()), values, core.solve_key, 0, data, {}, {})
     flat, treedef = jax.tree_util.tree_flatten_with_path(template)
     if len(flat) != len(header["state_paths"]):
         raise CheckpointError(f"{path!r} holds {len(header['state_paths'])} state arrays, this problem has {len(flat)}")

@@ -25,6 +25,7 @@ from .posterior import DrawBuffer, Posterior
 from .progress import Progress, progress_enabled
 from .run import Execution, RunRecord, chunk_plan
 from .state import as_members, member_positions
+from .warm_start import WARM_STREAM, pending_initializers, run_initializers
 from ..trace.sampling_config import _ident
 from ..validate import integer
 
@@ -128,15 +129,25 @@ class Core(Evaluation):
                     kept[g.index] = (self._state.groups[j], self._state.tunings[j])
         return kept
 
-    def _start_state(self, engine: Engine, kept: dict):
-        """The solver state at the start of a solve (the ``kept`` groups continue, the others start fresh)."""
+    def _start_state(self, engine: Engine, kept: dict, pending: dict | None = None):
+        """The solver state at the start of a solve (the ``kept`` groups continue, the others start fresh,
+        the ``pending`` ones from their initialisers' warm starts)."""
         data = self.loss.program.data(self.noise_key)  # the domains' current arrays (users may swap data)
         if self._state is not None and engine.resampled:  # resampled points go on from where they were
             old = self._state.data["coords"]
             data["coords"].update({pk: old[pk] for pk in engine.resampled if pk in old})
         values = {k: h.get_trainable() for k, h in self.handles.items()}
+        warm = {}
+        if pending:
+            key = jax.random.fold_in(jax.random.fold_in(self.solve_key, self.epoch), WARM_STREAM)
+            warm = run_initializers(engine.plan, engine.backends, engine.loss_fn, values, data, key, pending)
+            for h in self.handles.values():
+                mine = [w for g, w in warm.items() if any(m.key == h.key_name for m in engine.plan.groups[g].members)]
+                if h.initializer is not None and mine:  # (starts (K, ...), kernel arguments) for inspection
+                    h.initialization = mine[0]._replace(position=mine[0].position[h.key_name])
+                    h.initializer = None  # used: later solves continue these chains
         start = engine.start(frozenset(kept))
-        return start(values, self.solve_key, self.epoch, data, kept), sorted(kept)
+        return start(values, self.solve_key, self.epoch, data, kept, warm), sorted(kept)
 
     # -- solve --------------------------------------------------------------------------------------
     def solve(self, epochs: int, print_rate: int | None = None, *, resample_every: int | None = None,
@@ -199,10 +210,11 @@ class Core(Evaluation):
         if not plan.groups:
             raise ConfigurationError("every model and parameter in these losses is frozen: nothing to solve for")
         engine = self._engine_for(plan, resample_every)
-        kept_groups = self._kept_groups(engine)
+        pending = pending_initializers(plan)
+        kept_groups = {g: v for g, v in self._kept_groups(engine).items() if g not in pending}
         _check_priors(plan, skip=set(kept_groups))
         _check_minibatches(plan, self.loss)
-        state, kept = self._start_state(engine, kept_groups)
+        state, kept = self._start_state(engine, kept_groups, pending)
         warmup_left = self._warmup_left(engine, state)
         if plan.sampled and warmup_left and epochs <= warmup_left:
             raise ConfigurationError(
@@ -409,6 +421,13 @@ class Core(Evaluation):
         return out
 
     # -- results -------------------------------------------------------------------------------------------
+    def approximate(self, handle, method, *, draws: int | None = None, seed: int = 0):
+        """A Gaussian approximation of a sampled handle's posterior (``pl.bayesian.laplace()``, ``pathfinder()``);
+        with ``draws``, its draws become ``handle.posterior_samples`` (see :func:`~pinnlang.solve.warm_start.approximate`)."""
+        from .warm_start import approximate
+
+        return approximate(self, handle, method, draws, seed)
+
     def to_arviz(self, **kwargs):
         """An ArviZ ``InferenceData`` of the draws, diagnostics and pointwise log-likelihoods (``pl.io.to_arviz``)."""
         from ..io import to_arviz

@@ -16,7 +16,7 @@ INIT_STREAM = 3  # fold_in(fold_in(key, step), INIT_STREAM): the stream of chain
 
 
 def make_start(plan: Plan, backends: list, loss_fn: Callable, reused: frozenset) -> Callable:
-    """``start(values, key, step, data, kept) -> SolverState``, jitted.
+    """``start(values, key, step, data, kept, warm) -> SolverState``, jitted.
 
     Args:
         plan: the groups.
@@ -25,11 +25,12 @@ def make_start(plan: Plan, backends: list, loss_fn: Callable, reused: frozenset)
         reused: indices of the groups whose state continues (``kept[g] = (state, tuning)``); the others
             start from ``values``: optimised groups at the values, sampled groups at K jittered copies
             (``init_jitter``), their kernel states initialised on the log-density given every other group
-            of the same chain.
+            of the same chain. ``warm[g]`` (a :class:`~pinnlang.solve.warm_start.WarmStart`) replaces the
+            jittered starts of group ``g`` and updates its kernel arguments.
     """
     K, method = plan.num_chains, plan.chain_method
 
-    def start(values: dict, key, step, data: dict, kept: dict) -> SolverState:
+    def start(values: dict, key, step, data: dict, kept: dict, warm: dict) -> SolverState:
         fixed = fixed_values(plan, values)
         k0 = jax.random.fold_in(jax.random.fold_in(key, step), INIT_STREAM)
         pos, tunings = [], []  # positions in {member key: partial} form; chained ones (K, ...)
@@ -41,6 +42,10 @@ def make_start(plan: Plan, backends: list, loss_fn: Callable, reused: frozenset)
                 tunings.append(tuning)
                 continue
             p0 = group_position(plan, g, values)
+            if g.index in warm:
+                tunings.append(b.init_tuning(as_kernel(g, p0), warm[g.index].update))
+                pos.append(warm[g.index].position)
+                continue
             tunings.append(b.init_tuning(as_kernel(g, p0)))
             if b.consumes == GRADIENT:
                 pos.append(jax.tree_util.tree_map(lambda a: jnp.broadcast_to(a, (K,) + a.shape), p0) if g.chained

@@ -43,6 +43,8 @@ class Trainable:
         self._solved = False  # a solve has run with the current configuration
         self.version = 0  # bumps on every configuration change
         self._posterior = None  # written by the solver after a solve that samples this handle
+        self.initializer = None  # a log-density-aware initialiser (pl.bayesian.pathfinder, ...) not yet run
+        self.initialization = None  # what the last one returned: (starting position, kernel arguments)
 
     # -- results ------------------------------------------------------------------------
     @property
@@ -271,10 +273,16 @@ class Trainable:
         * a **pytree or number** is a value as expressions see it: ``p.initialize(p.value)`` keeps a
           constrained parameter where it is (the constraint is undone to get the raw value).
 
+        A **log-density-aware initialiser** (``pl.bayesian.pathfinder(...)``, ``laplace(...)``,
+        ``svgd(...)`` or any object with ``requires_logdensity = True``) runs at the start of the next
+        ``solve()`` on the posterior of this handle's sampled group, and gives each chain its start (and the
+        kernel a mass matrix); see :mod:`pinnlang.bayesian.initializers`.
+
         Args:
             source: a path written by ``eqx.tree_serialise_leaves`` (or ``pl.io`` checkpoints),
-                a pytree with the same structure as the current values, or a callable
-                ``(shape, dtype, key) -> array`` applied to every trainable leaf (giving values).
+                a pytree with the same structure as the current values, a callable
+                ``(shape, dtype, key) -> array`` applied to every trainable leaf (giving values), or a
+                log-density-aware initialiser.
             key: ``jax.random`` key for a callable initialiser (default ``PRNGKey(0)``).
 
         Raises:
@@ -287,7 +295,13 @@ class Trainable:
         from ..errors import DataError
         from ..validate import check_finite
         from .leaf_files import load_leaves
+        from ..bayesian.initializers import check_protocol, is_initializer
 
+        if is_initializer(source):
+            check_protocol(source, f"{self.name}.initialize")
+            self.initializer = source
+            self._touch()
+            return self
         current = self.get_trainable()
         from_file = isinstance(source, (str, os.PathLike))
         if from_file:
