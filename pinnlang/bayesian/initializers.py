@@ -157,6 +157,9 @@ class Laplace(Initializer):
         return GaussianApproximation(x, 1.0 / diag, unravel)
 
 
+DEFAULT_PARTICLES = 32  # enough for a usable variance (the mass matrix) in a few dimensions; cheap (32² pairs)
+
+
 class SVGD(Initializer):
     """See :func:`svgd`."""
 
@@ -189,13 +192,13 @@ class SVGD(Initializer):
         return m + sd * state.particles, unravel
 
     def approximate(self, rng_key, logdensity_fn, position) -> GaussianApproximation:
-        n = self.num_particles or 64
+        n = self.num_particles or DEFAULT_PARTICLES
         p, unravel = self.particles(rng_key, logdensity_fn, position, n)
         return GaussianApproximation(jnp.mean(p, axis=0), jnp.var(p, axis=0), unravel)
 
     def __call__(self, rng_key, logdensity_fn, position, num_chains: int):
         """K particles become the K chains' starts (the first K when there are more)."""
-        n = self.num_particles or max(num_chains, 2)
+        n = self.num_particles or max(num_chains, DEFAULT_PARTICLES)
         if n < num_chains:
             raise ConfigurationError(f"svgd(num_particles={n}) gives fewer particles than the {num_chains} chains; "
                                      f"use num_particles >= {num_chains} (or leave it unset: one per chain)")
@@ -240,7 +243,8 @@ def svgd(num_iters: int = 500, num_particles: int | None = None, learning_rate: 
 
     Args:
         num_iters: SVGD steps (Adam on the Stein direction).
-        num_particles: particles (default: one per chain, at least 2); the first K start the K chains.
+        num_particles: particles (default: 32, or one per chain if there are more chains); the first K start
+            the K chains, all of them give the mass matrix (their variances).
         learning_rate: Adam's initial learning rate in whitened coordinates (units of the Laplace standard
             deviations), decayed to 1 % of it by a cosine schedule.
         init_scale: the particles start at the mode plus init_scale x the Laplace standard deviations x N(0, 1).

@@ -161,7 +161,8 @@ def load(core, path) -> None:
         raise CheckpointError(f"{path!r} was written for a differently configured problem: {shown}. Build the same "
                               "losses, models and .optimizer/.bayesian/.mask configuration (and seed) before loading")
     run = RunRecord.from_json(header["run"]) if header["run"] is not None else None
-    engine = core._engine_for(Plan(core.handles, core._default_transforms), run.resample_every if run else None)
+    engine = core._engine_for(Plan(core.handles, core._default_transforms), run.resample_every if run else None,
+                              (run.stages or ()) if run else ())
     values = {k: h.get_trainable() for k, h in core.handles.items()}
     data = core.loss.program.data(core.noise_key)
     template = jax.eval_shape(engine.start(frozenset()), values, core.solve_key, 0, data, {}, {})

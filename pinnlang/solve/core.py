@@ -25,6 +25,7 @@ from .posterior import DrawBuffer, Posterior
 from .progress import Progress, progress_enabled
 from .run import Execution, RunRecord, chunk_plan
 from .state import as_members, member_positions
+from .substeps import Substep, parse_substeps, stage_loss
 from .warm_start import WARM_STREAM, pending_initializers, run_initializers
 from ..trace.sampling_config import _ident
 from ..validate import integer
@@ -101,13 +102,16 @@ class Core(Evaluation):
         check_resampling(self.loss.program.analysis, sorted(out))
         return out
 
-    def _engine_for(self, plan: Plan, resample_every) -> Engine:
+    def _engine_for(self, plan: Plan, resample_every, stages: tuple = ()) -> Engine:
         resamplers = self._resamplers(resample_every)
         statics = self.loss.program.statics()
-        sig = (plan.fingerprint(), resample_every, tuple(sorted(resamplers)), _static_signature(statics))
+        stages = tuple(Substep(tuple(t), int(n), tuple(g), str(lab)) for t, n, g, lab in stages)
+        sig = (plan.fingerprint(), resample_every, tuple(sorted(resamplers)), _static_signature(statics), stages)
         if sig not in self._runners:
             loss_fn = lambda p, d: self.loss(p, d, statics)  # noqa: E731
-            self._runners[sig] = Engine(plan, loss_fn, self.loss.program.minibatch, resamplers, resample_every)
+            stage_losses = tuple(stage_loss(self.loss, statics, st.terms) for st in stages)
+            self._runners[sig] = Engine(plan, loss_fn, self.loss.program.minibatch, resamplers, resample_every,
+                                        stages, stage_losses, self.loss.weights)
         return self._runners[sig]
 
     def _untouched(self, key: str) -> bool:
@@ -140,7 +144,7 @@ class Core(Evaluation):
         warm = {}
         if pending:
             key = jax.random.fold_in(jax.random.fold_in(self.solve_key, self.epoch), WARM_STREAM)
-            warm = run_initializers(engine.plan, engine.backends, engine.loss_fn, values, data, key, pending)
+            warm = run_initializers(engine.plan, engine.backends, engine.group_loss, values, data, key, pending)
             for h in self.handles.values():
                 mine = [w for g, w in warm.items() if any(m.key == h.key_name for m in engine.plan.groups[g].members)]
                 if h.initializer is not None and mine:  # (starts (K, ...), kernel arguments) for inspection
@@ -152,7 +156,8 @@ class Core(Evaluation):
     # -- solve --------------------------------------------------------------------------------------
     def solve(self, epochs: int, print_rate: int | None = None, *, resample_every: int | None = None,
               progress: bool | None = None, callbacks=(), trackers=(), checkpoint=None,
-              checkpoint_every: int | None = None, resume: bool = False, label: str | None = None) -> History:
+              checkpoint_every: int | None = None, resume: bool = False, label: str | None = None,
+              substeps=None) -> History:
         """Train and sample every configured group for ``epochs`` steps.
 
         Optimised groups take one optax step per epoch; sampled groups one kernel transition per
@@ -178,6 +183,9 @@ class Core(Evaluation):
             resume: with ``checkpoint``: if the file exists, load it and finish the solve it holds (a
                 rerun of an interrupted script continues where the last checkpoint left off).
             label: the name of this solve's history segment.
+            substeps: stages of every epoch, ``[(terms, steps), (terms, steps, update), ...]``: term names or
+                indices, steps per epoch, and optionally the models/parameters the stage updates (default: those
+                its terms depend on); see :mod:`pinnlang.solve.substeps`.
 
         Returns:
             The core's :class:`History` (all solves so far).
@@ -209,7 +217,8 @@ class Core(Evaluation):
         plan = Plan(self.handles, self._default_transforms)
         if not plan.groups:
             raise ConfigurationError("every model and parameter in these losses is frozen: nothing to solve for")
-        engine = self._engine_for(plan, resample_every)
+        stages = () if substeps is None else parse_substeps(substeps, self.loss, plan)
+        engine = self._engine_for(plan, resample_every, stages)
         pending = pending_initializers(plan)
         kept_groups = {g: v for g, v in self._kept_groups(engine).items() if g not in pending}
         _check_priors(plan, skip=set(kept_groups))
@@ -231,7 +240,8 @@ class Core(Evaluation):
         record = RunRecord(epochs, print_rate, self.epoch, chunks, plan.thin, label or self._default_label(plan),
                            checkpoint=None if checkpoint is None else os.fspath(checkpoint),
                            checkpoint_every=checkpoint_every, last_checkpoint=self.epoch,
-                           resample_every=resample_every)
+                           resample_every=resample_every,
+                           stages=[[list(s.terms), s.steps, list(s.groups), s.label] for s in stages] or None)
         buffer = self._draw_buffer(engine, chunks)
         self._log_plan(engine, kept, warmup_left, epochs, chunks)
         self.history.begin(record.label)
@@ -310,10 +320,12 @@ class Core(Evaluation):
         return buffer
 
     def _warmup_left(self, engine: Engine, state) -> int:
+        """Epochs until every sampled group has taken its warmup transitions (substeps may take several a epoch)."""
         left = 0
         for g in engine.plan.sampled:
             t = int(jax.device_get(state.tunings[g.index].t))
-            left = max(left, engine.backends[g.index].warmup - t)
+            n = engine.transitions.get(g.index, 1)
+            left = max(left, -(-(engine.backends[g.index].warmup - t) // n))
         return max(left, 0)
 
     def _draw_buffer(self, engine: Engine, chunks) -> DrawBuffer | None:

@@ -15,13 +15,15 @@ from .plan import Plan
 from .start import make_start
 from .state import assemble, member_positions
 from .step import make_step, make_step_keys
+from .substeps import make_substepped, transitions_per_epoch
 
 log = logging.getLogger("pinnlang")
 RESAMPLE_STREAM = 0  # fold_in(fold_in(key, step), RESAMPLE_STREAM): the stream of resampled points
 
 
 def build_backends(plan: Plan, resampling: bool) -> list:
-    """One backend per group; full-data kernels re-initialise when anything else moves between transitions."""
+    """One backend per group; full-data kernels re-initialise when anything else moves between transitions
+    (``resampling`` also stands for substeps: the log-density changes between stages)."""
     others_move = len(plan.groups) > 1 or resampling
     out = []
     for g in plan.groups:
@@ -67,19 +69,33 @@ class Engine:
     """
 
     def __init__(self, plan: Plan, loss_fn: Callable, minibatch: Callable, resamplers: dict,
-                 resample_every: int | None):
+                 resample_every: int | None, stages: tuple = (), stage_losses: tuple = (), weights=()):
         self.plan = plan
         self.loss_fn = loss_fn
-        self.backends = build_backends(plan, bool(resamplers and resample_every))
-        self.step = make_step(plan, self.backends, loss_fn, minibatch=minibatch,
-                              resample=make_resample(resamplers, resample_every))
+        self.stages = stages
+        self.backends = build_backends(plan, bool(resamplers and resample_every) or bool(stages))
+        resample = make_resample(resamplers, resample_every)
+        if stages:
+            self.step, self._step_keys = make_substepped(plan, self.backends, stages, list(stage_losses),
+                                                         len(weights), weights, minibatch=minibatch,
+                                                         resample=resample)
+            self.per_step_loss = True
+            self.transitions = transitions_per_epoch(stages)
+        else:
+            self.step = make_step(plan, self.backends, loss_fn, minibatch=minibatch, resample=resample)
+            self._step_keys = make_step_keys(plan, self.backends)
+            self.per_step_loss = any(b.consumes == GRADIENT for b in self.backends)
+            self.transitions = {g.index: 1 for g in plan.groups}
+        self._group_loss = {g: stage_losses[s] for s in reversed(range(len(stages))) for g in stages[s].groups}
         self.resampled = sorted(resamplers) if resample_every else []
-        self.per_step_loss = any(b.consumes == GRADIENT for b in self.backends)
         self.posterior_keys = sorted({m.key for g in plan.sampled for m in g.members})
-        self._step_keys = make_step_keys(plan, self.backends)
         self._runners: dict = {}
         self._starts: dict = {}
         self.chain0_values = jax.jit(self._values)  # the values handles hold: chain 0 of every chained group
+
+    def group_loss(self, g: int) -> Callable:
+        """The loss group ``g`` is updated on: its first substep's, else the whole loss."""
+        return self._group_loss.get(g, self.loss_fn)
 
     def _values(self, state):
         plan = self.plan
@@ -101,7 +117,8 @@ class Engine:
         key = (records, draws)
         if key not in self._runners:
             self._runners[key] = make_chunk_runner(self.plan, self.backends, self.loss_fn, self.step,
-                                                   self._step_keys, self.posterior_keys, records, draws)
+                                                   self._step_keys, self.posterior_keys, records, draws,
+                                                   needs_loss=self.per_step_loss)
         return self._runners[key]
 
     def start(self, reused: frozenset) -> Callable:

@@ -21,7 +21,7 @@ from .step import mean_loss
 
 
 def make_chunk_runner(plan: Plan, backends: list, loss_fn: Callable, step: Callable, step_keys: Callable,
-                      keys, max_iterations: int, max_draws: int) -> Callable:
+                      keys, max_iterations: int, max_draws: int, needs_loss: bool | None = None) -> Callable:
     """``run(state, iterations, inner, collect) -> (state, outputs)``, jitted; every argument dynamic.
 
     Args:
@@ -29,6 +29,7 @@ def make_chunk_runner(plan: Plan, backends: list, loss_fn: Callable, step: Calla
         keys: handles whose positions are drawn (those with a sampled leaf).
         max_iterations: the most iterations one chunk runs (the size of the record buffers).
         max_draws: the most draws one chunk collects (the size of the draw buffers).
+        needs_loss: the step returns the loss (default: when a group consumes the gradient).
 
     One iteration runs ``inner`` steps (``1``, or ``plan.thin`` when collecting) and records the loss
     at the start of its last step; when ``collect``, it also writes every drawn group's position and
@@ -44,7 +45,8 @@ def make_chunk_runner(plan: Plan, backends: list, loss_fn: Callable, step: Calla
     non-finite one, replays the chunk up to the last finite step.
     """
     thin = plan.thin
-    needs_loss = any(b.consumes == GRADIENT for b in backends)
+    if needs_loss is None:
+        needs_loss = any(b.consumes == GRADIENT for b in backends)
     traced = {i: b.traced for i, b in enumerate(backends) if b.traced}
 
     def drawn(s):

@@ -39,6 +39,7 @@ class RunRecord:
         label: the history segment's label.
         checkpoint, checkpoint_every: where and how often to save.
         last_checkpoint: the epoch of the last checkpoint written.
+        stages: the substeps of the solve, if any.
     """
 
     epochs: int
@@ -53,6 +54,7 @@ class RunRecord:
     last_checkpoint: int = 0
     resample_every: int | None = None
     failed: bool = False
+    stages: list | None = None  # substeps: [[term indices], steps, [group indices], label] per stage
 
     @property
     def finished(self) -> bool:

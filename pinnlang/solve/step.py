@@ -59,15 +59,17 @@ CHAIN_STREAM = 1  # fold_in(fold_in(key, step), CHAIN_STREAM): the stream of the
 BATCH_OFFSET = 10_000  # the minibatch key of density group g is fold_in(chain key, BATCH_OFFSET + g)
 
 
-def make_step_keys(plan: Plan, backends: list) -> Callable:
+def make_step_keys(plan: Plan, backends: list, active: frozenset | None = None) -> Callable:
     """``keys(key, step) -> {"kernel": (K, D, 2), "batch": (K, D, 2)}``: every key one step uses.
 
     Chain k's density group g moves with ``fold_in(fold_in(fold_in(key, step), CHAIN_STREAM), k), g)``.
     The keys depend only on the base key and the step, so chunking, interrupts and resumes change
     nothing; the runner derives them for a whole chunk at once (vectorised threefry: deriving them one
-    step at a time inside the loop cost several microseconds a step on CPU).
+    step at a time inside the loop cost several microseconds a step on CPU). ``active``: only these groups
+    (a substep's).
     """
-    dens = [g.index for g in plan.groups if backends[g.index].consumes != GRADIENT]
+    dens = [g.index for g in plan.groups if backends[g.index].consumes != GRADIENT
+            and (active is None or g.index in active)]
 
     def keys(key, step):
         base = jax.random.fold_in(jax.random.fold_in(key, step), CHAIN_STREAM)
@@ -80,7 +82,7 @@ def make_step_keys(plan: Plan, backends: list) -> Callable:
 
 
 def make_step(plan: Plan, backends: list, loss_fn: Callable, *, minibatch: Callable | None = None,
-              resample: Callable | None = None) -> Callable:
+              resample: Callable | None = None, active: frozenset | None = None, advance: bool = True) -> Callable:
     """``step(state, keys) -> (state, (total, terms, infos))``, ``keys`` from :func:`make_step_keys`.
 
     Args:
@@ -89,14 +91,17 @@ def make_step(plan: Plan, backends: list, loss_fn: Callable, *, minibatch: Calla
         loss_fn: ``(params, data) -> (total, terms)``.
         minibatch: ``(data, key, batch_size) -> data`` for groups with ``batch_size``.
         resample: ``(data, step, key) -> data`` redrawing random collocation points.
+        active: update only these groups (a substep's; the others are held), default all.
+        advance: count the step (``state.step + 1``); substeps count their epoch once.
 
     ``total`` and ``terms`` are the loss at the start of the step, averaged over chains (zeros when
     no group consumes the gradient: sampling-only steps need no loss); ``infos`` is
     ``{group index: {field: (K,)}}`` for the density groups.
     """
     K, method = plan.num_chains, plan.chain_method
-    grad_ids = [g.index for g in plan.groups if backends[g.index].consumes == GRADIENT]
-    dens_ids = [g.index for g in plan.groups if backends[g.index].consumes != GRADIENT]
+    moving = [g.index for g in plan.groups if active is None or g.index in active]
+    grad_ids = [g for g in moving if backends[g].consumes == GRADIENT]
+    dens_ids = [g for g in moving if backends[g].consumes != GRADIENT]
     chained_ids = {g.index for g in plan.groups if g.chained}
     batch = {g: getattr(plan.configs[g], "batch_size", None) for g in dens_ids}
 
@@ -190,7 +195,7 @@ def make_step(plan: Plan, backends: list, loss_fn: Callable, *, minibatch: Calla
                 groups[g] = new_states[g]
                 tunings[g] = backends[g].tune(tunings[g], backends[g].position(groups[g]), infos[g])
 
-        new = state._replace(step=t + 1, groups=tuple(groups), tunings=tuple(tunings), data=data)
+        new = state._replace(step=t + 1 if advance else t, groups=tuple(groups), tunings=tuple(tunings), data=data)
         return new, (total, terms, infos)
 
     return step

@@ -74,8 +74,11 @@ def pending_initializers(plan: Plan) -> dict:
     return out
 
 
-def run_initializers(plan: Plan, backends: list, loss_fn, values: dict, data: dict, key, pending: dict) -> dict:
-    """``{group index: WarmStart}`` for the ``pending`` groups (see the module docstring)."""
+def run_initializers(plan: Plan, backends: list, loss_of, values: dict, data: dict, key, pending: dict) -> dict:
+    """``{group index: WarmStart}`` for the ``pending`` groups (see the module docstring).
+
+    ``loss_of(g)`` is the loss group ``g`` is updated on (under substeps, its stage's).
+    """
     view = [group_position(plan, g, values) for g in plan.groups]
     from .state import fixed_values
 
@@ -84,7 +87,7 @@ def run_initializers(plan: Plan, backends: list, loss_fn, values: dict, data: di
     K = plan.num_chains
     for gi, init in pending.items():
         g = plan.groups[gi]
-        logdensity = group_logdensity(plan, gi, loss_fn, fixed, view, data)
+        logdensity = group_logdensity(plan, gi, loss_of(gi), fixed, view, data)
         position = as_kernel(g, view[gi])
         if plan.configs[gi].init_jitter:
             log.info("%s: the initialiser %r gives the chains' starts; init_jitter=%g is not used", g.label, init,
