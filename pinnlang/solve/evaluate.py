@@ -77,10 +77,13 @@ class Evaluation:
                 a per-point array) evaluated at the same draw as ``f``. ``None``: the sigma of the
                 ``gaussian_nll`` term whose residual is ``expr - data`` (an error unless exactly one noise
                 scale qualifies).
-            key, seed: the randomness of ``eps`` (at most one). Default: a key from the core's seed that
-                advances with each call (same script, same draws).
+            key: a ``jax.random`` key of ``eps``. Default: a key from the core's seed that advances with each
+                call (same script, same draws).
+            seed: an integer instead of ``key`` (at most one of them).
             num_samples: draws ``S`` when neither ``expr`` nor ``noise`` has posterior draws (then ``(1, S)``).
-            domain, samples, chunk_size: as for :meth:`eval`.
+            domain: as for :meth:`eval`.
+            samples: as for :meth:`eval`.
+            chunk_size: as for :meth:`eval`.
 
         Returns:
             :class:`~pinnlang.solve.predictive.PredictiveDraws` ``(f, y, sigma)``, ``f`` and ``y`` of shape
