@@ -16,7 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..errors import ConfigurationError, ShapeError
-from ..trace import Apply, ModelCall, Node, Parameter, Reduction, as_node, walk
+from ..trace import Apply, Constant, ModelCall, Node, Parameter, Reduction, as_node, walk
 from ..validate import integer, is_real
 
 PREDICTIVE_STREAM = 2  # fold_in(fold_in(core key, PREDICTIVE_STREAM), call): default noise keys (0: noise, 1: solve)
@@ -59,21 +59,7 @@ def predictive(crux, expr=None, noise=None, *, key=None, seed=None, num_samples=
              for n in nodes]
     f, f_drawn = values[0], drawn[0]
     s, s_drawn = (values[1], drawn[1]) if len(nodes) == 2 else (jnp.asarray(sigma, f.dtype), False)
-    if f_drawn or s_drawn:
-        if num_samples is not None:
-            raise ConfigurationError(
-                f"num_samples={num_samples!r} is for predictions without posterior draws; here every posterior "
-                "draw gets its own noise draw, so the number of draws is the posterior's (chains x draws). Drop "
-                "num_samples, or pass samples='point' to draw noise around the current values")
-        layout = tuple((f if f_drawn else s).shape[:2])
-    else:
-        if num_samples is None:
-            raise ConfigurationError(
-                "neither the expression nor the noise scale depends on a model or parameter with posterior draws "
-                "(optimised or fixed values only), so there is no draw to add noise to; pass num_samples=S to "
-                "draw S noisy observations around the current prediction")
-        layout = (1, integer("predictive(num_samples) (noise draws around the point prediction)", num_samples,
-                             minimum=1))
+    layout = _layout(f if f_drawn else s if s_drawn else None, num_samples)
     f_shape = tuple(f.shape[2:] if f_drawn else f.shape)
     if obs_shape is not None and _broadcasts(f_shape, obs_shape):
         f_shape = obs_shape
@@ -88,6 +74,23 @@ def predictive(crux, expr=None, noise=None, *, key=None, seed=None, num_samples=
     f_b = jnp.broadcast_to(_with_layout(f, f_drawn, len(f_shape)), layout + f_shape)
     y = _add_noise(key, f_b, sigma_b.astype(f_b.dtype))
     return PredictiveDraws(f_b, y, sigma_b)
+
+
+def _layout(drawn, num_samples) -> tuple:
+    """``(K, N)`` of the draws (``drawn``: an array with them, or ``None``), else ``(1, num_samples)``."""
+    if drawn is not None:
+        if num_samples is not None:
+            raise ConfigurationError(
+                f"num_samples={num_samples!r} is for predictions without posterior draws; here every posterior "
+                "draw gets its own noise draw, so the number of draws is the posterior's (chains x draws). Drop "
+                "num_samples, or pass samples='point' to draw noise around the current values")
+        return tuple(drawn.shape[:2])
+    if num_samples is None:
+        raise ConfigurationError(
+            "neither the expression nor the noise scale depends on a model or parameter with posterior draws "
+            "(optimised or fixed values only), so there is no draw to add noise to; pass num_samples=S to "
+            "draw S noisy observations around the current prediction")
+    return 1, integer("predictive(num_samples) (noise draws around the point prediction)", num_samples, minimum=1)
 
 
 @jax.jit
@@ -136,10 +139,13 @@ def _noise_operand(noise):
                 "the f of the result (or crux.eval(expr))")
         return value
     try:
-        return as_node(noise)
+        node = as_node(noise)
     except Exception as err:  # noqa: BLE001 - anything that is no expression is the same user error
         raise ConfigurationError(
             f"noise must be a number, a parameter or an expression, got {type(noise).__name__}: {err}") from None
+    if isinstance(node, Constant) and node.is_scalar:  # a term's gaussian_nll(0.1): a number, nothing to compile
+        return _noise_operand(np.asarray(node.value).item())
+    return node
 
 
 def _noise_key(key, seed, default_key):
