@@ -181,6 +181,19 @@ class _HalfNormal(Prior):
         return jnp.where(leaf >= 0, inside, -jnp.inf)
 
 
+class _HalfCauchy(Prior):
+    name = "half_cauchy"
+
+    def __init__(self, scale):
+        self.scale = _positive("scale", scale, "half_cauchy")
+        super().__init__(scale=self.scale)
+        self._const = math.log(2.0 / (math.pi * self.scale))
+
+    def log_pdf(self, leaf):
+        inside = self._const - jnp.log1p(jnp.square(leaf / self.scale))
+        return jnp.where(leaf >= 0, inside, -jnp.inf)
+
+
 def gaussian(sigma: float = 10.0, fan_in_aware: bool = False) -> Prior:
     """Independent ``N(0, sigma**2)`` on every entry.
 
@@ -244,6 +257,16 @@ def half_normal(scale: float = 1.0) -> Prior:
         Callable ``pytree -> ()`` normalised log-density.
     """
     return _HalfNormal(scale)
+
+
+def half_cauchy(scale: float = 1.0) -> Prior:
+    """Independent half-Cauchy for positive scales (heavier tail than :func:`half_normal`):
+    ``log(2 / (pi scale)) - log(1 + (x / scale)**2)`` for ``x >= 0``, ``-inf`` for ``x < 0``.
+
+    Returns:
+        Callable ``pytree -> ()`` normalised log-density.
+    """
+    return _HalfCauchy(scale)
 
 
 def check_prior(prior, example_pytree) -> float:

@@ -11,6 +11,7 @@ from ..errors import ConfigurationError, ShapeError
 from ..validate import integer
 from ..trace import Node
 from ..trace.ops import as_node
+from . import predictive as predictive_draws
 from .posterior import CONSTANT, DRAWS, STEPS
 
 OUTPUT_BUDGET = 1 << 26  # values per chunk of draws (256 MB of float32 outputs)
@@ -63,6 +64,36 @@ class Evaluation:
             for i, value in zip(idx, self._evaluate([nodes[i] for i in idx], domain, posts, chunk_size)):
                 out[i] = value
         return out[0] if len(out) == 1 else out
+
+    def predictive(self, expr=None, noise=None, *, key=None, seed=None, num_samples=None, domain=None,
+                   samples: str = "auto", chunk_size: int | None = None):
+        """Posterior predictive draws ``y = f + noise · eps`` of a Gaussian observation model, with ``f``.
+
+        Args:
+            expr: the noise-free prediction ``f`` (``(n, k)`` over a point set, or point-free). ``None``: the
+                prediction side of the loss's only ``gaussian_nll`` data term ``(prediction - data)``, broadcast
+                to the data's shape.
+            noise: the standard deviation: a positive number, or an expression (a parameter, ``pl.np.exp(s)``,
+                a per-point array) evaluated at the same draw as ``f``. ``None``: the sigma of the
+                ``gaussian_nll`` term whose residual is ``expr - data`` (an error unless exactly one noise
+                scale qualifies).
+            key: a ``jax.random`` key of ``eps``. Default: a key from the core's seed that advances with each
+                call (same script, same draws).
+            seed: an integer instead of ``key`` (at most one of them).
+            num_samples: draws ``S`` when neither ``expr`` nor ``noise`` has posterior draws (then ``(1, S)``).
+            domain: as for :meth:`eval`.
+            samples: as for :meth:`eval`.
+            chunk_size: as for :meth:`eval`.
+
+        Returns:
+            :class:`~pinnlang.solve.predictive.PredictiveDraws` ``(f, y, sigma)``, ``f`` and ``y`` of shape
+            ``(K, N, *shape)``, ``eps ~ N(0, 1)`` independent per entry and draw.
+        """
+        calls = getattr(self, "_predictive_calls", 0)
+        self._predictive_calls = calls + 1
+        default = jax.random.fold_in(jax.random.fold_in(self.key, predictive_draws.PREDICTIVE_STREAM), calls)
+        return predictive_draws.predictive(self, expr, noise, key=key, seed=seed, num_samples=num_samples,
+                                           domain=domain, samples=samples, chunk_size=chunk_size, default_key=default)
 
     def handles_in(self, nodes) -> dict:
         """``{key_name: handle}`` that the expressions depend on (cached per expression)."""

@@ -100,6 +100,17 @@ def test_half_normal(tree):
     assert priors.half_normal()({"x": jnp.array([1.0, -0.1])}) == -jnp.inf
 
 
+def test_half_cauchy(tree):
+    positive = jax.tree_util.tree_map(lambda a: jnp.abs(a) if hasattr(a, "dtype") else a, tree)
+    positive["l1"]["bias"] = positive["l1"]["bias"].at[0].set(0.0)
+    _close(priors.half_cauchy()(positive), _ref(positive, stats.halfcauchy(0, 1.0).logpdf))
+    _close(priors.half_cauchy(scale=0.3)(positive), _ref(positive, stats.halfcauchy(0, 0.3).logpdf))
+    assert priors.half_cauchy()({"x": jnp.array([1.0, -0.1])}) == -jnp.inf
+    assert repr(priors.half_cauchy(2)) == "half_cauchy(scale=2.0)"
+    with pytest.raises(ConfigurationError, match="half_cauchy: scale must be positive"):
+        priors.half_cauchy(scale=0.0)
+
+
 def test_jit_and_grad(tree):
     floats = {"w": tree["l1"]["weight"], "b": tree["l1"]["bias"]}
     prior = priors.gaussian(sigma=2.0)
