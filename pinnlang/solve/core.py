@@ -510,8 +510,8 @@ def _check_priors(plan: Plan, skip=()):
     from .state import group_position
 
     values = {k: h.get_trainable() for k, h in plan.handles.items()}
-    for g in plan.sampled:
-        if g.index in skip:
+    for g in plan.groups:
+        if g.index in skip or not plan.priors[g.index]:
             continue
         members = group_position(plan, g, values)
         for m in g.members:

@@ -101,17 +101,17 @@ class Plan:
             if transform is None:
                 transform = default_transforms.setdefault(k, optax.adam(DEFAULT_LEARNING_RATE))
             member = Member(k, rest if h.masked_groups else None)
-            specs.append(("opt", member, transform, bool(getattr(h, "per_chain", False))))
+            specs.append(("opt", member, transform, bool(getattr(h, "per_chain", False)), getattr(h, "map_prior", None)))
         self.num_chains, self.chain_method, self.keep, self.thin = _common_schedule(sampled, handles)
         self.groups: list[GroupSpec] = []
         self.configs: list = []  # optax transform | SamplingConfig per group
-        self.priors: list = []  # per group: {member key: prior} (sampled groups)
-        for _, member, transform, per_chain in specs:
+        self.priors: list = []  # per group: {member key: prior} (sampled groups; optimised ones with a MAP prior)
+        for _, member, transform, per_chain, map_prior in specs:
             chained = per_chain and self.num_chains > 1
             self.groups.append(GroupSpec(len(self.groups), OPTIMISED, (member,), chained,
                                          _member_label(handles, member)))
             self.configs.append(transform)
-            self.priors.append({})
+            self.priors.append({} if map_prior is None else {member.key: map_prior})  # a prior: MAP estimation
         for members, cfg in _blocks(sampled):
             label = " + ".join(_member_label(handles, m) for m in members)
             self.groups.append(GroupSpec(len(self.groups), SAMPLED, tuple(members), True, label))

@@ -19,6 +19,35 @@ from .plan import Plan
 from .state import SolverState, as_kernel, as_members, assemble, chain_keys, map_chains, member_positions
 
 
+def group_log_prior(plan: Plan, g: int) -> Callable:
+    """``θ -> Σ log prior (+ log-Jacobians)`` of group ``g``'s members (``θ`` in ``{member key: partial}`` form).
+
+    Priors see the constrained values of constrained parameters; the log-Jacobian of the constraint makes it
+    a density of the raw (unconstrained) values, the space the group moves in.
+    """
+    spec, priors = plan.groups[g], plan.priors[g]
+    bijectors = {}
+    for m in spec.members:
+        bij = getattr(plan.handles[m.key], "bijector", None)
+        if bij is not None and bij.name != "none":
+            bijectors[m.key] = bij
+
+    def log_prior(theta):
+        lp = jnp.zeros(())
+        for m in spec.members:
+            if m.key not in priors:
+                continue
+            raw = theta[m.key]
+            bij = bijectors.get(m.key)
+            if bij is None:
+                lp = lp + priors[m.key](raw)
+            else:
+                lp = lp + priors[m.key](bij.forward(raw)) + jnp.sum(bij.log_det_jacobian(raw))
+        return lp
+
+    return log_prior
+
+
 def group_logdensity(plan: Plan, g: int, loss_fn: Callable, fixed: dict, view: list, data: dict) -> Callable:
     """``θ -> -likelihood_scale · loss + Σ log prior (+ log-Jacobians)`` of group ``g`` in one chain.
 
@@ -26,27 +55,15 @@ def group_logdensity(plan: Plan, g: int, loss_fn: Callable, fixed: dict, view: l
         view: one chain's position of every group, ``{member key: partial}`` each (``view[g]`` is replaced
             by ``θ``, given as the group's backend sees it).
     """
-    spec, cfg, priors = plan.groups[g], plan.configs[g], plan.priors[g]
-    bijectors = {}
-    for m in spec.members:
-        bij = getattr(plan.handles[m.key], "bijector", None)
-        if bij is not None and bij.name != "none":
-            bijectors[m.key] = bij
+    spec, cfg = plan.groups[g], plan.configs[g]
+    log_prior = group_log_prior(plan, g)
 
     def logdensity(theta):
         theta = as_members(spec, theta)
         v = list(view)
         v[g] = theta
         total, _ = loss_fn(assemble(plan, fixed, v), data)
-        lp = jnp.zeros((), total.dtype)
-        for m in spec.members:
-            raw = theta[m.key]
-            bij = bijectors.get(m.key)
-            if bij is None:
-                lp = lp + priors[m.key](raw)
-            else:
-                lp = lp + priors[m.key](bij.forward(raw)) + jnp.sum(bij.log_det_jacobian(raw))
-        return -cfg.likelihood_scale * total + lp
+        return -cfg.likelihood_scale * total + log_prior(theta).astype(total.dtype)
 
     return logdensity
 
@@ -104,6 +121,7 @@ def make_step(plan: Plan, backends: list, loss_fn: Callable, *, minibatch: Calla
     dens_ids = [g for g in moving if backends[g].consumes != GRADIENT]
     chained_ids = {g.index for g in plan.groups if g.chained}
     batch = {g: getattr(plan.configs[g], "batch_size", None) for g in dens_ids}
+    map_priors = {g: group_log_prior(plan, g) for g in grad_ids if plan.priors[g]}  # MAP: - log prior in the loss
 
     def positions(groups) -> list:
         return member_positions(plan, backends, groups)
@@ -121,6 +139,13 @@ def make_step(plan: Plan, backends: list, loss_fn: Callable, *, minibatch: Calla
         def chain_loss(view):
             return loss_fn(assemble(plan, fixed, view), data)
 
+        def objective(view):
+            """The loss the gradient groups minimise: the loss, minus their MAP priors' log-densities."""
+            tot = chain_loss(view)[0]
+            for h, log_prior in map_priors.items():
+                tot = tot - log_prior(view[h]).astype(tot.dtype)
+            return tot
+
         pos = positions(groups)
         total = terms = jnp.zeros(())
         if grad_ids:
@@ -133,7 +158,10 @@ def make_step(plan: Plan, backends: list, loss_fn: Callable, *, minibatch: Calla
                     v = list(view)
                     for g in grad_ids:
                         v[g] = gp[g]
-                    return chain_loss(v)
+                    tot, trm = chain_loss(v)
+                    for g, log_prior in map_priors.items():
+                        tot = tot - log_prior(gp[g]).astype(tot.dtype)
+                    return tot, trm
 
                 (tot, trm), grads = jax.value_and_grad(f, has_aux=True)({g: view[g] for g in grad_ids})
                 return tot, trm, {g: as_kernel(plan.groups[g], gr) for g, gr in grads.items()}
@@ -149,7 +177,7 @@ def make_step(plan: Plan, backends: list, loss_fn: Callable, *, minibatch: Calla
                         def value_fn(p):
                             v = list(view)
                             v[g] = as_members(plan.groups[g], p)
-                            return chain_loss(v)[0]
+                            return objective(v)
 
                         problem = Problem(value=ch["total"], grad=ch["grad"], value_fn=value_fn)
                         return b.step(key_g, ch["state"], tunings[g], problem)[0]
@@ -161,7 +189,7 @@ def make_step(plan: Plan, backends: list, loss_fn: Callable, *, minibatch: Calla
                         def one(ch, sh):
                             v = _views(plan, ch, sh)
                             v[g] = as_members(plan.groups[g], p)
-                            return chain_loss(v)[0]
+                            return objective(v)
 
                         return jnp.mean(map_chains(one, chained, shared, K, method))
 

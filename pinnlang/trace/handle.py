@@ -37,6 +37,7 @@ class Trainable:
         self.frozen = False
         self.transform = None  # an optax GradientTransformation, None = default adam(1e-3)
         self.per_chain = False  # replicate the optimised values per chain (K independent joint runs)
+        self.map_prior = None  # a prior of the optimised values: the optimiser then finds the MAP
         self.sampler = None  # a SamplingConfig after .bayesian(...) on the whole pytree
         self.masked_groups = []  # MaskedGroup per .mask(M).bayesian(...)
         self._pending_masks = []  # .mask(M) views not yet configured
@@ -105,7 +106,7 @@ class Trainable:
         return self.transform is not None or self.sampler is not None or bool(self.masked_groups)
 
     # -- configurators -----------------------------------------------------------------
-    def optimizer(self, transform, *, per_chain: bool = False):
+    def optimizer(self, transform, *, per_chain: bool = False, prior=None):
         """Train this handle with an optax ``GradientTransformation`` (e.g. ``optax.adam(1e-3)``).
 
         With masked Bayesian groups (``.mask(M).bayesian(...)``) the optimiser trains the
@@ -116,6 +117,11 @@ class Trainable:
             per_chain: under ``num_chains=K`` sampling, keep one copy of these values per chain, each
                 trained against its own chain (K independent joint runs). The default trains one shared
                 copy on the gradient averaged over the chains (a Monte Carlo EM step).
+            prior: a log-density of the values (``pl.bayesian.priors.gaussian(1.0)``, ...): ``-log prior`` is
+                added to the loss, so the optimiser finds the maximum a posteriori estimate (with a
+                normalised likelihood such as ``gaussian_nll``). For a constrained parameter the prior is of
+                the constrained value, and the MAP is the mode in the unconstrained space (log-Jacobian
+                included), as a sampler of the same parameter sees it.
 
         Returns:
             self, so configurators chain.
@@ -127,11 +133,15 @@ class Trainable:
             )
         if not isinstance(per_chain, bool):
             raise ConfigurationError(f"{self.name}.optimizer(per_chain=...) must be True or False, got {per_chain!r}")
+        if prior is not None and not callable(prior):
+            raise ConfigurationError(f"{self.name}.optimizer(prior=...) needs a log-density such as "
+                                     f"pl.bayesian.priors.gaussian(1.0), got {type(prior).__name__}")
         if self.sampler is not None:
             self._replaces(f".bayesian({self.sampler.name})", ".optimizer(...)")
             self.sampler = None
         self.transform = transform
         self.per_chain = per_chain
+        self.map_prior = prior
         self.frozen = False
         self._touch()
         return self
