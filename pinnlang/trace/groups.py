@@ -9,6 +9,7 @@ one per trainable leaf in flattening order: hashable, and cheap to compare.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +24,43 @@ def trainable_paths(module) -> list[str]:
     """Key paths of the trainable (inexact array) leaves of ``module``, in flattening order."""
     trainable = eqx.filter(module, eqx.is_inexact_array)
     return [jax.tree_util.keystr(p) for p, _ in jax.tree_util.tree_flatten_with_path(trainable)[0]]
+
+
+def _declares_fixed(x) -> bool:
+    return isinstance(x, eqx.Module) and bool(getattr(type(x), "fixed_fields", ()))
+
+
+def _fixed_paths(tree, prefix: tuple) -> set[str]:
+    """Key paths of the leaves under fields that their module lists in ``fixed_fields``."""
+    if _declares_fixed(tree):
+        out = set()
+        for f in dataclasses.fields(tree):
+            if f.metadata.get("static", False):
+                continue
+            sub, here = getattr(tree, f.name), prefix + (jax.tree_util.GetAttrKey(f.name),)
+            if f.name in type(tree).fixed_fields:
+                out |= {jax.tree_util.keystr(here + p) for p, _ in jax.tree_util.tree_flatten_with_path(sub)[0]}
+            else:
+                out |= _fixed_paths(sub, here)
+        return out
+    out = set()
+    for p, node in jax.tree_util.tree_flatten_with_path(tree, is_leaf=_declares_fixed)[0]:
+        if _declares_fixed(node):
+            out |= _fixed_paths(node, prefix + p)
+    return out
+
+
+def fixed_flags(module) -> tuple[bool, ...] | None:
+    """Per trainable leaf of ``module`` (flattening order): whether it is fixed, or ``None`` when none is.
+
+    A module class may list fields in a ``fixed_fields`` class attribute (``pl.nn.LoRALinear`` lists its
+    ``base``): the arrays under them stay in the module (evaluation, draws and checkpoints see them) but no
+    optimiser or sampler updates them.
+    """
+    fixed = _fixed_paths(module, ())
+    if not fixed:
+        return None
+    return tuple(p in fixed for p in trainable_paths(module))
 
 
 def _as_bool(value, path: str, owner: str) -> bool:
