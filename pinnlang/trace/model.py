@@ -31,6 +31,7 @@ class Model(Trainable):
             raise TypeError(f"pl.nn.wrap needs a callable Equinox module, got {type(module).__name__}")
         self._init_handle(name, "model")
         self.module = module
+        self._adapters_only = False  # set by .lora(...): only the adapters move while the module has them
 
     # -- values --------------------------------------------------------------------------
     def get_trainable(self):
@@ -49,16 +50,19 @@ class Model(Trainable):
         """Per leaf of :meth:`get_trainable`: whether no group may update it (LoRA base weights), or ``None``."""
         from .groups import fixed_flags
 
-        return fixed_flags(self.module)
+        return fixed_flags(self.module, adapters_only=self._adapters_only)
 
     def lora(self, rank: int, alpha: float = 1.0, *, key=None, where=None):
         """Add low-rank adapters to the module's ``eqx.nn.Linear`` layers; only the adapters are trained after this.
 
         Each adapted layer computes ``W x + b + (alpha / rank) · B A x`` with ``W`` and ``b`` fixed, ``A`` ``(rank, in)``
-        random and ``B`` ``(out, rank)`` zero, so the model is unchanged until a solve moves ``B``. Then
-        ``.optimizer(...)``, ``.bayesian(...)``, ``.vi(...)`` and ``.mask(M)`` act on the adapters ``A`` and ``B`` only;
+        random and ``B`` ``(out, rank)`` zero, so the model is unchanged until a solve moves ``B``. From then on
+        ``.optimizer(...)``, ``.bayesian(...)``, ``.vi(...)`` and ``.mask(M)`` act on the adapters ``A`` and ``B`` only:
+        every other leaf (base weights, layers left out by ``where``, other arrays of the module) is fixed, while
         ``net.module``, ``crux.eval``, posterior draws and checkpoints hold the whole adapted module.
-        ``pl.nn.merge(net.module)`` folds the adapters into plain weights.
+        ``pl.nn.merge(net.module)`` folds the adapters into plain weights (the module is then trained whole again).
+        To train some layers fully next to adapters, wrap ``pl.nn.lora(module, ...)`` yourself: then only the
+        adapted layers' base weights are fixed.
 
         Args:
             rank: positive integer, at most ``min(in, out)`` of every adapted layer.
@@ -84,6 +88,7 @@ class Model(Trainable):
                         "the adapted one)", self.name, self._posterior.num_draws)
             self._posterior = None
         self.module = module
+        self._adapters_only = True
         self._touch()
         return self
 
@@ -104,8 +109,8 @@ class Model(Trainable):
         hit = next((i for i, (f, x) in enumerate(zip(flags, fixed or ())) if f and x), None)
         if hit is not None:
             raise ConfigurationError(
-                f"{self.name}.mask: the mask selects {self._leaf_path(hit)}, a fixed leaf (the base weights of a "
-                "LoRA layer are never trained or sampled); select the adapters only, e.g. eqx.tree_at(lambda m: "
+                f"{self.name}.mask: the mask selects {self._leaf_path(hit)}, a fixed leaf (after .lora(...) only "
+                "the adapters A and B are trained or sampled); select adapters only, e.g. eqx.tree_at(lambda m: "
                 "(m.output_layer.A, m.output_layer.B), all_false, replace=(True, True))")
         view = MaskedView(self, flags)
         self._pending_masks.append(view)

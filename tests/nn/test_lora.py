@@ -142,9 +142,10 @@ def test_only_the_adapters_are_trainable_and_counted(key):
     paths = trainable_paths(net.module)
     free = [p for p, f in zip(paths, net.fixed_flags) if not f]
     assert free == [".blocks[0].A", ".blocks[0].B", ".blocks[1]['inner'].A", ".blocks[1]['inner'].B", ".head.A",
-                    ".head.B", ".scale"]
+                    ".head.B"]  # .scale, an array outside the linears, is fixed too
     n_adapters = 2 * (3 + 5) + 2 * (5 + 4) + 2 * (4 + 2)
-    assert repr(net).startswith(f"<Model n: Nested, {n_adapters + 1} trainable values (")
+    n_base = (3 * 5 + 5) + (5 * 4 + 4) + (4 * 2 + 2) + 1
+    assert repr(net) == f"<Model n: Nested, {n_adapters} trainable values ({n_base} fixed)>"
     plan = Plan({net.key_name: net}, {})
     (group,) = plan.groups
     labels = plan.labels[net.key_name]
@@ -152,6 +153,19 @@ def test_only_the_adapters_are_trainable_and_counted(key):
     net.bayesian(blackjax.nuts)
     plan = Plan({net.key_name: net}, {})
     assert [lab == FIXED for lab in plan.labels[net.key_name]] == list(net.fixed_flags)
+
+
+def test_layers_left_out_by_where_are_fixed_on_the_handle_but_trainable_in_a_wrapped_module(key):
+    module = pl.nn.mlp(1, hidden_dims=8, num_layers=2, key=key)
+    net = pl.nn.wrap(module, name="u").lora(2, where=lambda m: m.layers[1])
+    free = [p for p, f in zip(trainable_paths(net.module), net.fixed_flags) if not f]
+    assert free == [".layers[1].A", ".layers[1].B"]
+    own = pl.nn.wrap(pl.nn.lora(module, 2, key=key, where=lambda m: m.layers[1]), name="v")
+    free = [p for p, f in zip(trainable_paths(own.module), own.fixed_flags) if not f]
+    assert free == [".layers[0].weight", ".layers[0].bias", ".layers[1].A", ".layers[1].B", ".output_layer.weight",
+                    ".output_layer.bias"]  # only the adapted layer's base is fixed
+    net.module = pl.nn.merge(net.module)  # no adapters left: the whole module trains again
+    assert net.fixed_flags is None
 
 
 def test_adam_trains_only_the_adapters_and_improves_the_fit():
@@ -217,7 +231,7 @@ def test_masks_must_leave_the_base_alone_and_come_after_lora(key):
         net.lora(1)
     _, _, net, _ = fit_problem()
     net.lora(1)
-    with pytest.raises(ConfigurationError, match=r"selects \.output_layer\.base\.weight, a fixed leaf"):
+    with pytest.raises(ConfigurationError, match=r"selects \.output_layer\.base\.weight, a fixed leaf.*adapters"):
         net.mask(head)
 
 
