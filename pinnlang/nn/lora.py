@@ -64,11 +64,6 @@ def _layers(module) -> list[tuple[str, eqx.nn.Linear]]:
     return [(jax.tree_util.keystr(p) or "(the module)", leaf) for p, leaf in flat if is_layer(leaf)]
 
 
-def is_adapted(module) -> bool:
-    """Whether ``module`` holds a :class:`LoRALinear`."""
-    return any(isinstance(layer, LoRALinear) for _, layer in _layers(module))
-
-
 def _selected(module, where, layers) -> set[int]:
     """``id`` of the layers ``where(module)`` names (every ``Linear`` when ``where`` is ``None``)."""
     if where is None:
@@ -157,4 +152,4 @@ def merge(module):
     return jax.tree_util.tree_map(fold, module, is_leaf=lambda x: isinstance(x, LoRALinear))
 
 
-__all__ = ["LoRALinear", "is_adapted", "lora", "merge"]
+__all__ = ["LoRALinear", "lora", "merge"]
