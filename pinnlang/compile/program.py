@@ -34,6 +34,20 @@ def _per_point_constants(node, n: int):
         yield from _per_point_constants(c, n)
 
 
+def static_signature(statics: dict) -> tuple:
+    """A hashable summary of the models' non-array parts (a compiled function closing over them is reused only
+    while it is unchanged)."""
+    out = []
+    for k, v in sorted(statics.items()):
+        leaves, treedef = jax.tree_util.tree_flatten(v)
+        try:
+            hash(tuple(leaves))
+            out.append((k, treedef, tuple(leaves)))
+        except TypeError:
+            out.append((k, treedef, tuple(id(l) for l in leaves)))
+    return tuple(out)
+
+
 class GraphAnalysis:
     """What a graph needs: handles, point sets, constants, noise sources and derivative groups.
 

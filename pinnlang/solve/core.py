@@ -14,7 +14,7 @@ import numpy as np
 from ..bayesian.health import chain_warnings
 from ..compile import check_resampling
 from ..compile.loss import CompiledLoss
-from ..compile.program import point_key
+from ..compile.program import point_key, static_signature
 from ..errors import ConfigurationError
 from .engine import Engine
 from .evaluate import Evaluation
@@ -106,7 +106,7 @@ class Core(Evaluation):
         resamplers = self._resamplers(resample_every)
         statics = self.loss.program.statics()
         stages = tuple(Substep(tuple(t), int(n), tuple(g), str(lab)) for t, n, g, lab in stages)
-        sig = (plan.fingerprint(), resample_every, tuple(sorted(resamplers)), _static_signature(statics), stages)
+        sig = (plan.fingerprint(), resample_every, tuple(sorted(resamplers)), static_signature(statics), stages)
         if sig not in self._runners:
             loss_fn = lambda p, d: self.loss(p, d, statics)  # noqa: E731
             stage_losses = tuple(stage_loss(self.loss, statics, st.terms) for st in stages)
@@ -572,19 +572,6 @@ def _physical_memory() -> int | None:
         return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError, AttributeError):
         return None
-
-
-def _static_signature(statics: dict):
-    """A hashable summary of the models' non-trainable parts (recompile only when it changes)."""
-    out = []
-    for k, v in sorted(statics.items()):
-        leaves, treedef = jax.tree_util.tree_flatten(v)
-        try:
-            hash(tuple(leaves))
-            out.append((k, treedef, tuple(leaves)))
-        except TypeError:
-            out.append((k, treedef, tuple(id(l) for l in leaves)))
-    return tuple(out)
 
 
 def core(losses, weights=None, **kwargs) -> Core:

@@ -6,7 +6,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..compile.program import GraphAnalysis, Program
+from ..compile.program import GraphAnalysis, Program, static_signature
 from ..errors import ConfigurationError, ShapeError
 from ..validate import integer
 from ..trace import Node
@@ -108,10 +108,13 @@ class Evaluation:
         """Compiled (and cached) evaluation of ``nodes``: point values, or pushed through ``posts``."""
         prog_key = tuple(n.key for n in nodes)
         if prog_key not in self._evaluators:
-            program = Program(nodes)
-            statics = program.statics()
-            self._evaluators[prog_key] = (program, lambda p, d: program.evaluate(p, d, statics), {})
-        program, fn, compiled = self._evaluators[prog_key]
+            self._evaluators[prog_key] = (Program(nodes), {})
+        program, by_statics = self._evaluators[prog_key]
+        statics = program.statics()  # read now: a module replaced since the last call (net.lora(...)) has new ones
+        sig = static_signature(statics)
+        if sig not in by_statics:
+            by_statics[sig] = (lambda p, d: program.evaluate(p, d, statics), {})
+        fn, compiled = by_statics[sig]
         params = {k: h.get_trainable() for k, h in program.handles.items()}
         data = program.data(self.noise_key, domain, [n.uid for n in self.loss.program.analysis.noises])
         try:

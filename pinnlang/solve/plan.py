@@ -5,6 +5,7 @@ the group that updates it, or ``FIXED``. Groups are built from the handles' conf
 
 * ``.optimizer(t)`` (or nothing: ``adam(1e-3)``) → an optimised group over the handle's leaves
   outside any mask;
+* leaves a handle declares fixed (``fixed_flags``: the base weights of LoRA layers) join no group;
 * ``.bayesian(...)`` and ``.mask(M).bayesian(...)`` → members of sampled blocks: members whose
   kernel and settings are equal (priors may differ) form one block, sampled jointly by one kernel,
   unless they are two masks of the same model (Pattern D: one block each, updated in turn) or
@@ -84,10 +85,11 @@ class Plan:
                 raise ConfigurationError(
                     f"{h.name}.mask(...) was called but never followed by .bayesian(...); finish it, e.g. "
                     f"{h.name}.mask(M).bayesian(blackjax.nuts, ...), or drop the .mask(...) call")
+            fixed = h.fixed_flags  # leaves no group may take (LoRA base weights), or None
             if h.sampler is not None:
-                sampled.append((Member(k), h.sampler))
+                sampled.append((Member(k, None if fixed is None else tuple(not f for f in fixed)), h.sampler))
                 continue
-            covered = [False] * self.num_leaves[k]
+            covered = list(fixed or (False,) * self.num_leaves[k])
             for g in h.masked_groups:
                 sampled.append((Member(k, g.flags), g.config))
                 covered = [a or b for a, b in zip(covered, g.flags)]
@@ -100,7 +102,7 @@ class Plan:
             transform = h.transform
             if transform is None:
                 transform = default_transforms.setdefault(k, optax.adam(DEFAULT_LEARNING_RATE))
-            member = Member(k, rest if h.masked_groups else None)
+            member = Member(k, rest if h.masked_groups or fixed is not None else None)
             specs.append(("opt", member, transform, bool(getattr(h, "per_chain", False)), getattr(h, "map_prior", None)))
         self.num_chains, self.chain_method, self.keep, self.thin = _common_schedule(sampled, handles)
         self.groups: list[GroupSpec] = []

@@ -9,6 +9,7 @@ one per trainable leaf in flattening order: hashable, and cheap to compare.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +24,52 @@ def trainable_paths(module) -> list[str]:
     """Key paths of the trainable (inexact array) leaves of ``module``, in flattening order."""
     trainable = eqx.filter(module, eqx.is_inexact_array)
     return [jax.tree_util.keystr(p) for p, _ in jax.tree_util.tree_flatten_with_path(trainable)[0]]
+
+
+def _declares_fixed(x) -> bool:
+    return isinstance(x, eqx.Module) and bool(getattr(type(x), "fixed_fields", ()))
+
+
+def _declared_paths(tree, prefix: tuple) -> tuple[set[str], set[str]]:
+    """Key paths ``(fixed, adapters)`` of the leaves inside modules that declare ``fixed_fields``: those under
+    a listed field, and the others of such modules (the adapters of a LoRA layer)."""
+    if _declares_fixed(tree):
+        fixed, adapters = set(), set()
+        for f in dataclasses.fields(tree):
+            if f.metadata.get("static", False):
+                continue
+            sub, here = getattr(tree, f.name), prefix + (jax.tree_util.GetAttrKey(f.name),)
+            paths = {jax.tree_util.keystr(here + p) for p, _ in jax.tree_util.tree_flatten_with_path(sub)[0]}
+            if f.name in type(tree).fixed_fields:
+                fixed |= paths
+            else:
+                inner, _ = _declared_paths(sub, here)
+                fixed |= inner
+                adapters |= paths - inner
+        return fixed, adapters
+    fixed, adapters = set(), set()
+    for p, node in jax.tree_util.tree_flatten_with_path(tree, is_leaf=_declares_fixed)[0]:
+        if _declares_fixed(node):
+            f, a = _declared_paths(node, prefix + p)
+            fixed, adapters = fixed | f, adapters | a
+    return fixed, adapters
+
+
+def fixed_flags(module, adapters_only: bool = False) -> tuple[bool, ...] | None:
+    """Per trainable leaf of ``module`` (flattening order): whether it is fixed, or ``None`` when none is.
+
+    A module class may list fields in a ``fixed_fields`` class attribute (``pl.nn.LoRALinear`` lists its
+    ``base``): the arrays under them stay in the module (evaluation, draws and checkpoints see them) but no
+    optimiser or sampler updates them. With ``adapters_only`` (a model after ``.lora(...)``) every leaf
+    outside such modules' other fields (the adapters) is fixed too, as long as the module has adapters.
+    """
+    fixed, adapters = _declared_paths(module, ())
+    paths = trainable_paths(module)
+    if adapters_only and any(p in adapters for p in paths):
+        flags = tuple(p not in adapters for p in paths)
+    else:
+        flags = tuple(p in fixed for p in paths)
+    return flags if any(flags) else None
 
 
 def _as_bool(value, path: str, owner: str) -> bool:

@@ -91,6 +91,11 @@ class Trainable:
         """Write back values produced by a solve."""
         raise NotImplementedError
 
+    @property
+    def fixed_flags(self) -> tuple[bool, ...] | None:
+        """Per leaf of :meth:`get_trainable`: whether no optimiser or sampler may move it (``None``: none is fixed)."""
+        return None
+
     def _touch(self):
         self.version += 1
         self._solved = False
@@ -291,8 +296,8 @@ class Trainable:
         Args:
             source: a path written by ``eqx.tree_serialise_leaves`` (or ``pl.io`` checkpoints),
                 a pytree with the same structure as the current values, a callable
-                ``(shape, dtype, key) -> array`` applied to every trainable leaf (giving values), or a
-                log-density-aware initialiser.
+                ``(shape, dtype, key) -> array`` applied to every trainable leaf (giving values; fixed
+                leaves such as LoRA base weights keep theirs), or a log-density-aware initialiser.
             key: ``jax.random`` key for a callable initialiser (default ``PRNGKey(0)``).
 
         Raises:
@@ -322,8 +327,9 @@ class Trainable:
             key = jax.random.PRNGKey(0) if key is None else key
             leaves, treedef = jax.tree_util.tree_flatten(current)
             keys = jax.random.split(key, max(len(leaves), 1))
+            fixed = self.fixed_flags or (False,) * len(leaves)  # fixed leaves (LoRA bases) keep their values
             new = jax.tree_util.tree_unflatten(
-                treedef, [source(l.shape, l.dtype, k) for l, k in zip(leaves, keys)]
+                treedef, [l if f else source(l.shape, l.dtype, k) for l, k, f in zip(leaves, keys, fixed)]
             )
         else:
             new = eqx.filter(source, eqx.is_inexact_array) if isinstance(source, eqx.Module) else source

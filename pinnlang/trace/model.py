@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+
 import equinox as eqx
 import jax
 
-from ..errors import ShapeError
+from ..errors import ConfigurationError, ShapeError
 from .handle import Trainable
 from .node import Node, common_points
 from .ops import Concatenate, as_node
+
+log = logging.getLogger("pinnlang")
 
 
 class Model(Trainable):
@@ -27,6 +31,7 @@ class Model(Trainable):
             raise TypeError(f"pl.nn.wrap needs a callable Equinox module, got {type(module).__name__}")
         self._init_handle(name, "model")
         self.module = module
+        self._adapters_only = False  # set by .lora(...): only the adapters move while the module has them
 
     # -- values --------------------------------------------------------------------------
     def get_trainable(self):
@@ -37,8 +42,55 @@ class Model(Trainable):
 
     @property
     def static_part(self):
-        """The non-trainable part of the module (activations, fixed embeddings, ...)."""
+        """The non-array part of the module (activations, fixed embeddings, ...)."""
         return eqx.filter(self.module, eqx.is_inexact_array, inverse=True)
+
+    @property
+    def fixed_flags(self):
+        """Per leaf of :meth:`get_trainable`: whether no group may update it (LoRA base weights), or ``None``."""
+        from .groups import fixed_flags
+
+        return fixed_flags(self.module, adapters_only=self._adapters_only)
+
+    def lora(self, rank: int, alpha: float = 1.0, *, key=None, where=None):
+        """Add low-rank adapters to the module's ``eqx.nn.Linear`` layers; only the adapters are trained after this.
+
+        Each adapted layer computes ``W x + b + (alpha / rank) · B A x`` with ``W`` and ``b`` fixed, ``A`` ``(rank, in)``
+        random and ``B`` ``(out, rank)`` zero, so the model is unchanged until a solve moves ``B``. From then on
+        ``.optimizer(...)``, ``.bayesian(...)``, ``.vi(...)`` and ``.mask(M)`` act on the adapters ``A`` and ``B`` only:
+        every other leaf (base weights, layers left out by ``where``, other arrays of the module) is fixed, while
+        ``net.module``, ``crux.eval``, posterior draws and checkpoints hold the whole adapted module.
+        ``pl.nn.merge(net.module)`` folds the adapters into plain weights (the module is then trained whole again).
+        To train some layers fully next to adapters, wrap ``pl.nn.lora(module, ...)`` yourself: then only the
+        adapted layers' base weights are fixed.
+
+        Args:
+            rank: positive integer, at most ``min(in, out)`` of every adapted layer.
+            alpha: positive scale of the update.
+            key: PRNG key for ``A`` (default ``PRNGKey(0)``).
+            where: optional ``module -> Linear | tuple of Linears`` choosing the layers (default: all).
+
+        Returns:
+            self.
+
+        Raises:
+            ConfigurationError: see :func:`pinnlang.nn.lora.lora`; also when masks were set on the unadapted module.
+        """
+        from ..nn.lora import lora  # nn sits beside trace and imports it; a load-time import here would be a cycle
+
+        if self.masked_groups or self._pending_masks:
+            raise ConfigurationError(
+                f"{self.name}.lora(...) changes the module's leaves, so the masks set on it before no longer fit; "
+                f"call {self.name}.lora(...) first, then {self.name}.mask(M)")
+        module = lora(self.module, rank, alpha, key=jax.random.PRNGKey(0) if key is None else key, where=where)
+        if self._posterior is not None:
+            log.warning("%s.lora(...): the %d posterior draws of the unadapted module are dropped (they do not fit "
+                        "the adapted one)", self.name, self._posterior.num_draws)
+            self._posterior = None
+        self.module = module
+        self._adapters_only = True
+        self._touch()
+        return self
 
     def mask(self, mask):
         """Select whole leaves of the module for a masked group: ``net.mask(M).bayesian(...)``.
@@ -52,7 +104,15 @@ class Model(Trainable):
         """
         from .groups import MaskedView, normalise_mask
 
-        view = MaskedView(self, normalise_mask(self.module, mask, self.name))
+        flags = normalise_mask(self.module, mask, self.name)
+        fixed = self.fixed_flags
+        hit = next((i for i, (f, x) in enumerate(zip(flags, fixed or ())) if f and x), None)
+        if hit is not None:
+            raise ConfigurationError(
+                f"{self.name}.mask: the mask selects {self._leaf_path(hit)}, a fixed leaf (after .lora(...) only "
+                "the adapters A and B are trained or sampled); select adapters only, e.g. eqx.tree_at(lambda m: "
+                "(m.output_layer.A, m.output_layer.B), all_false, replace=(True, True))")
+        view = MaskedView(self, flags)
         self._pending_masks.append(view)
         return view
 
@@ -71,8 +131,11 @@ class Model(Trainable):
         return ModelCall(self, tuple(as_node(i) for i in inputs))
 
     def __repr__(self) -> str:
-        n = sum(l.size for l in jax.tree_util.tree_leaves(self.get_trainable()))
-        return f"<Model {self.name}: {type(self.module).__name__}, {n} trainable values>"
+        leaves = jax.tree_util.tree_leaves(self.get_trainable())
+        fixed = self.fixed_flags or (False,) * len(leaves)
+        n = sum(l.size for l, f in zip(leaves, fixed) if not f)
+        held = f" ({sum(l.size for l, f in zip(leaves, fixed) if f)} fixed)" if any(fixed) else ""
+        return f"<Model {self.name}: {type(self.module).__name__}, {n} trainable values{held}>"
 
 
 def apply_module(module, inputs, batched: bool):

@@ -138,6 +138,16 @@ def test_eval_shapes_single_list_and_other_domain():
         crux.eval([u], domain=pl.domain.from_array({"data": np.zeros((4, 1), np.float32)}))
 
 
+def test_eval_follows_a_replaced_module_with_another_static_part():
+    """eval, then a module with another activation (a non-array change): the next eval uses the new module."""
+    dom, x, net = small_problem()
+    crux = pl.core([(net(x) - 1.0).mse])
+    crux.eval(net(x))
+    net.module = pl.nn.mlp(1, hidden_dims=8, num_layers=1, activation="sin", key=jax.random.PRNGKey(0))
+    pts = jnp.asarray(dom.context["interior"])
+    np.testing.assert_allclose(crux.eval(net(x)), jax.vmap(net.module)(pts), rtol=1e-6, atol=1e-7)
+
+
 def test_resampling_redraws_points_inside_the_scan():
     dom = pl.domain.line(x_range=(0.0, 1.0), num_points=32, sampler="uniform", key=jax.random.PRNGKey(0))
     x, _ = dom.variable("interior")
