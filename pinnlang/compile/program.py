@@ -168,17 +168,28 @@ class Program:
         env.rows = {ps: data["rows"][k] for k, ps in self.analysis.point_sets.items() if k in data.get("rows", {})}
         return env
 
-    def minibatch(self, data: dict, key, batch_size: int) -> dict:
-        """A random subset of ``batch_size`` rows of every point set (data arrays and noise follow).
+    def minibatch(self, data: dict, key, batch_size: int, step=None) -> dict:
+        """A subset of ``batch_size`` rows of every point set (data arrays and noise follow).
 
-        Sum-type reductions (``sum``, ``gaussian_nll``, ...) scale by ``n / batch_size`` so the
-        minibatch log-likelihood is an unbiased estimate of the full one; means need no scale.
+        Without ``step``: a random subset (``key`` fresh every step). With ``step``: epochs of shuffled
+        batches — the rows of a point set of ``n`` points are permuted once per data epoch (``n // batch_size``
+        steps, the key of data epoch ``e`` being ``fold_in(key, e)``) and step ``step`` takes the next slice,
+        so every row is used once per data epoch. Sum-type reductions (``sum``, ``gaussian_nll``, ...) scale
+        by ``n / batch_size`` so the minibatch log-likelihood is an unbiased estimate of the full one; means
+        need no scale.
         """
         coords, rows = {}, {}
         for i, (k, x) in enumerate(sorted(data["coords"].items())):
             n = x.shape[0]
             m = min(batch_size, n)
-            idx = jax.random.choice(jax.random.fold_in(key, i), n, (m,), replace=False) if m < n else jnp.arange(n)
+            if m >= n:
+                idx = jnp.arange(n)
+            elif step is None:
+                idx = jax.random.choice(jax.random.fold_in(key, i), n, (m,), replace=False)
+            else:
+                per_epoch = n // m
+                perm = jax.random.permutation(jax.random.fold_in(jax.random.fold_in(key, i), step // per_epoch), n)
+                idx = jax.lax.dynamic_slice(perm, ((step % per_epoch) * m,), (m,))
             coords[k], rows[k] = jnp.asarray(x)[idx], idx
         owner = self.analysis.constant_points
         constants = {c: (jnp.asarray(v)[rows[owner[c]]] if c in owner else v) for c, v in data["constants"].items()}

@@ -554,17 +554,25 @@ def _check_minibatches(plan: Plan, loss):
     """With ``batch_size``, every loss term must be a sum or mean over points (else the estimate is biased)."""
     from ..trace import Reduction
 
-    batched = [plan.configs[g.index] for g in plan.sampled if getattr(plan.configs[g.index], "batch_size", None)]
+    batched = [plan.configs[g.index].batch_size for g in plan.sampled
+               if getattr(plan.configs[g.index], "batch_size", None)]
+    if plan.optimised and plan.grad_batch_size:
+        batched.append(plan.grad_batch_size)
     if not batched:
         return
+    if not loss.program.analysis.point_sets:
+        raise ConfigurationError(
+            f"batch_size={batched[0]} minibatches the points of the problem, but its loss terms have no point set "
+            "(no domain variable): there is nothing to split. Put the data on a domain, e.g. "
+            "x, _ = pl.domain.from_array({'obs': X}).variable('obs'), or drop batch_size")
     for name, term in zip(loss.names, loss.terms_nodes):
         if not (isinstance(term, Reduction) and term.kind in UNBIASED):
             what = f".{term.kind}" if isinstance(term, Reduction) else "an expression of reductions"
             raise ConfigurationError(
-                f"batch_size={batched[0].batch_size} minibatches every loss term, but term {name!r} is {what}: a "
+                f"batch_size={batched[0]} minibatches every loss term, but term {name!r} is {what}: a "
                 "minibatch estimate of it is biased (only sums and means over points, such as .mse, .sum, "
                 ".gaussian_nll or .categorical_nll, scale up without bias). Write the term as one of those, or drop "
-                "batch_size and sample with a full-data kernel")
+                "batch_size (train on the full data, or sample with a full-data kernel)")
 
 
 def _physical_memory() -> int | None:

@@ -120,6 +120,7 @@ class Plan:
             self.configs.append(cfg)
             self.priors.append({m.key: _prior_of(handles[m.key], m, sampled) for m in members})
         self.labels = self._labels()
+        self.grad_batch_size = _grad_batch_size(handles, self.optimised)
 
     # -- layout ---------------------------------------------------------------------------------
     def _labels(self) -> dict:
@@ -158,7 +159,7 @@ class Plan:
         cfg = tuple(c.fingerprint() if isinstance(c, SAMPLERS) else ("optax", id(c)) for c in self.configs)
         priors = tuple(tuple(sorted((k, _ident(p)) for k, p in pr.items())) for pr in self.priors)
         return (tuple(self.groups), cfg, priors, self.num_chains, self.chain_method, self.keep, self.thin,
-                tuple(sorted(self.labels.items())))
+                tuple(sorted(self.labels.items())), self.grad_batch_size)
 
     def group_fingerprint(self, g: GroupSpec) -> tuple:
         """Identity of one group across plans (state reuse between solves)."""
@@ -191,6 +192,17 @@ class Plan:
                 entry["optimiser"] = _describe_transform(c, self, g)
             out.append(entry)
         return out
+
+
+def _grad_batch_size(handles, optimised) -> int | None:
+    """The minibatch size of the optimised groups (they share one gradient: one size, or none)."""
+    sizes = {handles[g.members[0].key].name: getattr(handles[g.members[0].key], "batch_size", None) for g in optimised}
+    if len(set(sizes.values())) > 1:
+        rows = ", ".join(f"{n}: {b}" for n, b in sizes.items())
+        raise ConfigurationError(
+            f"the optimised models and parameters of one solve share one minibatch (one gradient of the loss), but "
+            f"their .optimizer(batch_size=...) differ ({rows}); give all of them the same batch_size")
+    return next(iter(sizes.values()), None)
 
 
 def _member_label(handles, m: Member) -> str:

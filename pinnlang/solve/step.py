@@ -74,6 +74,7 @@ def _views(plan: Plan, chained: dict, shared: dict) -> list:
 
 CHAIN_STREAM = 1  # fold_in(fold_in(key, step), CHAIN_STREAM): the stream of the chains' transitions
 BATCH_OFFSET = 10_000  # the minibatch key of density group g is fold_in(chain key, BATCH_OFFSET + g)
+GRAD_BATCH_STREAM = 8  # fold_in(solve key, GRAD_BATCH_STREAM): the shuffles of the optimised groups' minibatches
 
 
 def make_step_keys(plan: Plan, backends: list, active: frozenset | None = None) -> Callable:
@@ -106,7 +107,7 @@ def make_step(plan: Plan, backends: list, loss_fn: Callable, *, minibatch: Calla
         plan: the groups.
         backends: one :class:`~pinnlang.backends.base.Backend` per group.
         loss_fn: ``(params, data) -> (total, terms)``.
-        minibatch: ``(data, key, batch_size) -> data`` for groups with ``batch_size``.
+        minibatch: ``(data, key, batch_size[, step]) -> data`` for groups with ``batch_size``.
         resample: ``(data, step, key) -> data`` redrawing random collocation points.
         active: update only these groups (a substep's; the others are held), default all.
         advance: count the step (``state.step + 1``); substeps count their epoch once.
@@ -122,6 +123,7 @@ def make_step(plan: Plan, backends: list, loss_fn: Callable, *, minibatch: Calla
     chained_ids = {g.index for g in plan.groups if g.chained}
     batch = {g: getattr(plan.configs[g], "batch_size", None) for g in dens_ids}
     map_priors = {g: group_log_prior(plan, g) for g in grad_ids if plan.priors[g]}  # MAP: - log prior in the loss
+    grad_batch = plan.grad_batch_size if grad_ids else None
 
     def positions(groups) -> list:
         return member_positions(plan, backends, groups)
@@ -136,8 +138,12 @@ def make_step(plan: Plan, backends: list, loss_fn: Callable, *, minibatch: Calla
         groups, tunings = list(state.groups), list(state.tunings)
         fixed = state.fixed
 
+        gdata = data
+        if grad_batch:  # the optimised groups' minibatch of this step: a slice of this data epoch's shuffle
+            gdata = minibatch(data, jax.random.fold_in(state.key, GRAD_BATCH_STREAM), grad_batch, step=t)
+
         def chain_loss(view):
-            return loss_fn(assemble(plan, fixed, view), data)
+            return loss_fn(assemble(plan, fixed, view), gdata)
 
         def objective(view):
             """The loss the gradient groups minimise: the loss, minus their MAP priors' log-densities."""

@@ -38,6 +38,7 @@ class Trainable:
         self.transform = None  # an optax GradientTransformation, None = default adam(1e-3)
         self.per_chain = False  # replicate the optimised values per chain (K independent joint runs)
         self.map_prior = None  # a prior of the optimised values: the optimiser then finds the MAP
+        self.batch_size = None  # minibatch size of the optimiser
         self.sampler = None  # a SamplingConfig after .bayesian(...) on the whole pytree
         self.masked_groups = []  # MaskedGroup per .mask(M).bayesian(...)
         self._pending_masks = []  # .mask(M) views not yet configured
@@ -111,7 +112,7 @@ class Trainable:
         return self.transform is not None or self.sampler is not None or bool(self.masked_groups)
 
     # -- configurators -----------------------------------------------------------------
-    def optimizer(self, transform, *, per_chain: bool = False, prior=None):
+    def optimizer(self, transform, *, per_chain: bool = False, prior=None, batch_size: int | None = None):
         """Train this handle with an optax ``GradientTransformation`` (e.g. ``optax.adam(1e-3)``).
 
         With masked Bayesian groups (``.mask(M).bayesian(...)``) the optimiser trains the
@@ -127,6 +128,9 @@ class Trainable:
                 normalised likelihood such as ``gaussian_nll``). For a constrained parameter the prior is of
                 the constrained value, and the MAP is the mode in the unconstrained space (log-Jacobian
                 included), as a sampler of the same parameter sees it.
+            batch_size: train on minibatches of this many points per point set (shuffled once per data epoch,
+                every point used once per epoch); sums such as ``gaussian_nll`` are scaled to unbiased estimates
+                of the full loss. All optimised handles of a solve share the batch size.
 
         Returns:
             self, so configurators chain.
@@ -138,6 +142,10 @@ class Trainable:
             )
         if not isinstance(per_chain, bool):
             raise ConfigurationError(f"{self.name}.optimizer(per_chain=...) must be True or False, got {per_chain!r}")
+        if batch_size is not None:
+            from ..validate import integer
+
+            batch_size = integer(f"{self.name}.optimizer(batch_size)", batch_size, minimum=1)
         if prior is not None and not callable(prior):
             raise ConfigurationError(f"{self.name}.optimizer(prior=...) needs a log-density such as "
                                      f"pl.bayesian.priors.gaussian(1.0), got {type(prior).__name__}")
@@ -147,6 +155,7 @@ class Trainable:
         self.transform = transform
         self.per_chain = per_chain
         self.map_prior = prior
+        self.batch_size = batch_size
         self.frozen = False
         self._touch()
         return self

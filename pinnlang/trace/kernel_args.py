@@ -33,7 +33,7 @@ ENGINE_KEYWORDS = ("block",)
 SG_SIBLING_ARGS = ("num_integration_steps", "alpha", "beta")
 _POSITIVE_REALS = ("step_size", "divergence_threshold", "L")
 _NON_NEGATIVE_REALS = ("temperature",)
-_POSITIVE_INTS = ("num_integration_steps", "max_num_doublings", "period")
+_POSITIVE_INTS = ("num_integration_steps", "max_num_doublings", "period", "momentum_resample_every")
 _CALLABLES = ("proposal_generator", "integrator", "random_step", "proposal_distribution")
 _HINTS = {
     "step_size": " (e.g. step_size=1e-3; a zero or negative step never moves the chain). With blackjax.nuts or "
@@ -51,6 +51,8 @@ def kernel_keywords(factory) -> tuple[str, ...] | None:
     names = [p.name for p in params[1:] if p.kind is not inspect.Parameter.VAR_POSITIONAL]
     if family_of(factory) == STOCHASTIC:
         names += [a for a in STEP_ARGS if a not in names]
+        if "num_integration_steps" in names:  # sghmc: a persistent momentum, redrawn every N steps
+            names.append("momentum_resample_every")
     elif "proposal_generator" in names and "step_size" not in names:
         names.append("step_size")  # rmh: the engine builds a Gaussian random-walk proposal from it
     return tuple(names)
@@ -67,9 +69,17 @@ def _unknown(handle_name: str, kernel: str, name: str, valid: tuple[str, ...]) -
     )
 
 
-def _check_value(handle_name: str, kernel: str, name: str, value):
+def _check_value(handle_name: str, kernel: str, name: str, value, factory=None):
     """The value of a known kernel argument, normalised (NumPy integers to ``int``)."""
     what = f"{handle_name}.bayesian({kernel}, {name}=...)"
+    if name == "step_size" and callable(value) and factory is not None and family_of(factory) == STOCHASTIC:
+        try:  # a schedule t -> step size (SG-MCMC): checked at its first step
+            first = float(value(0))
+        except Exception as err:  # noqa: BLE001 - any failure of a user schedule is named
+            raise ConfigurationError(f"{what}: the step-size schedule failed at t = 0: {type(err).__name__}: {err}; "
+                                     "pass a function t -> step size such as optax.exponential_decay(1e-4, ...)") from None
+        real(f"{what} at t = 0", first, positive=True)
+        return value
     try:
         if name in _POSITIVE_REALS:
             real(what, value, positive=True)
@@ -114,7 +124,7 @@ def check_kernel_kwargs(handle_name: str, factory, kernel_kwargs: dict) -> None:
                     f"{handle_name}.bayesian({kernel}): blackjax.{kernel} does not take {name!r}, an argument of "
                     f"another SG-MCMC kernel (blackjax.sghmc); drop it or sample with that kernel")
             raise _unknown(handle_name, kernel, name, valid)
-        kernel_kwargs[name] = _check_value(handle_name, kernel, name, kernel_kwargs[name])
+        kernel_kwargs[name] = _check_value(handle_name, kernel, name, kernel_kwargs[name], factory)
 
 
 def check_bayesian_call(handle_name: str, factory, kernel_kwargs: dict, warmup, keep, thin, num_chains):

@@ -46,6 +46,7 @@ def test_a_stage_may_take_several_steps_and_by_default_updates_what_its_terms_de
 SIGMA, TAU = 0.2, 2.0
 
 
+@pytest.mark.statistical
 def test_a_sampled_coefficient_given_a_surrogate_trained_in_the_other_stage():
     """Stage 0: u is trained on its own term (u -> 0.5); stage 1: NUTS on κ with the data y ~ N(κ u, σ²), u held.
 
