@@ -149,12 +149,21 @@ class Laplace(Initializer):
         x = self.mode(ld, flat0)
         if self.hessian == "full":
             h = -jax.hessian(ld)(x)
-            cov = jnp.linalg.inv(0.5 * (h + h.T))
+            lam, vec = jnp.linalg.eigh(0.5 * (h + h.T))
+            cov = (vec / _curvature_floor(lam)) @ vec.T
             return GaussianApproximation(x, 0.5 * (cov + cov.T), unravel)
         # the diagonal of the Hessian, one Hessian-vector product per dimension (never the d x d matrix)
         hvp = lambda v: jax.jvp(jax.grad(ld), (x,), (v,))[1]  # noqa: E731
         diag = -jax.vmap(lambda e: jnp.vdot(e, hvp(e)))(jnp.eye(x.shape[0], dtype=x.dtype))
-        return GaussianApproximation(x, 1.0 / diag, unravel)
+        return GaussianApproximation(x, 1.0 / _curvature_floor(diag), unravel)
+
+
+def _curvature_floor(curvatures):
+    """Curvatures of -log p with the non-positive ones (a saddle or a flat direction: a network's symmetries,
+    an unfinished optimisation) raised to a small positive floor, so Σ stays a covariance: 1e-6 of the largest,
+    the variance along such directions then at most 1e6 times the smallest one."""
+    floor = 1e-6 * jnp.max(jnp.abs(curvatures))
+    return jnp.maximum(curvatures, jnp.where(floor > 0, floor, 1.0))
 
 
 DEFAULT_PARTICLES = 32  # enough for a usable variance (the mass matrix) in a few dimensions; cheap (32² pairs)
@@ -224,6 +233,9 @@ def pathfinder(maxiter: int = 30, num_samples: int = 200, maxcor: int = 10) -> P
 
 def laplace(hessian: str = "diagonal", steps: int = 200, learning_rate: float | None = None) -> Laplace:
     """Laplace approximation: the mode by optax L-BFGS, Σ = (-∇² log p)⁻¹ there.
+
+    Non-positive curvatures (saddles, flat directions of a network) are raised to 1e-6 of the largest one, so
+    Σ is always a covariance; on a Gaussian posterior nothing is changed and Σ is exact.
 
     Args:
         hessian: ``"diagonal"`` (d Hessian-vector products; q independent) or ``"full"`` (the d x d
