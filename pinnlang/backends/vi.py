@@ -10,10 +10,11 @@ reparameterised ELBO ``E[log p(mu + L eps)] + H[q]`` with the Gaussian entropy i
 ``H = sum(log diag L) + d/2 (1 + log 2 pi)``, on blackjax's state (same parameter layout, same
 ``sample``). blackjax's full-rank step evaluates ``log q(z)`` by a triangular solve with L (its
 stick-the-landing estimator); in float32 that solve loses all precision once L is ill-conditioned, and
-Adam makes it so within a few hundred steps in a few dozen dimensions or more (its per-coordinate
-steps move every off-diagonal entry by about the learning rate while the diagonal starts at
-``e^init_log_std``). The reported ELBO then climbs far above log Z (1e25 on a 100-d standard normal)
-and q is garbage, without a non-finite value to stop the solve. The closed-form entropy needs no solve.
+the estimator's own gradient makes it so (Adam's per-coordinate steps move every off-diagonal entry by
+about the learning rate while the diagonal starts at ``e^init_log_std``). On a 100-d standard normal
+the reported ELBO is ~1e25 after 100 steps (log Z ≈ 92) and q is garbage; on a 321-weight network
+the loss turns non-finite. The closed-form entropy needs no solve, and its gradient keeps L
+well-conditioned (condition number ~2 on that standard normal, against ~1e9).
 """
 
 from __future__ import annotations
