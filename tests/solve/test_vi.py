@@ -10,6 +10,7 @@ import pytest
 
 import pinnlang as pl
 from pinnlang.errors import ConfigurationError
+from stats_helpers import assert_close
 
 RHO, S1, S2 = 0.8, 1.0, 2.0
 COV = np.array([[S1 * S1, RHO * S1 * S2], [RHO * S1 * S2, S2 * S2]])
@@ -29,6 +30,31 @@ def correlated_target(factory, draws=4000, seed=0):
     return crux, th
 
 
+def fullrank_q(crux, d):
+    """(mu, L Lᵀ) of the fitted full-rank q (blackjax's layout: log-diagonal, then the lower triangle by rows)."""
+    q = jax.tree_util.tree_map(lambda a: np.asarray(a, np.float64)[0], crux._state.groups[0])
+    L = np.zeros((d, d))
+    L[np.diag_indices(d)] = np.exp(q.chol_params[:d])
+    L[np.tril_indices(d, -1)] = q.chol_params[d:]
+    return q.mu, L @ L.T
+
+
+def kl_to_centered_gaussian(mu, S, C):
+    """KL(N(mu, S) || N(0, C)): how far below log Z the ELBO of q = N(mu, S) is, for a Gaussian target."""
+    P = np.linalg.inv(C)
+    return 0.5 * (np.trace(P @ S) + mu @ P @ mu - len(mu) + np.linalg.slogdet(C)[1] - np.linalg.slogdet(S)[1])
+
+
+def assert_elbo_trace_is_the_elbo_of_q(elbo, log_z, kl, check):
+    """The last steps' ELBO estimates (q has stopped moving: the learning rate has decayed) average to the exact
+    ELBO of q, log Z - KL(q || p), within 4 standard errors (one independent Monte Carlo estimate per step).
+    The standard error has a floor at float32 resolution: an estimator with zero variance at q = p (stick-the-
+    landing) otherwise fails on rounding alone."""
+    assert np.all(np.isfinite(elbo))
+    se = max(np.std(elbo) / np.sqrt(len(elbo)), 1e-5 * max(1.0, abs(log_z)))
+    assert_close(np.mean(elbo), log_z - kl, se, check)
+
+
 def test_meanfield_reaches_the_optimal_meanfield_solution():
     """The KL-optimal factorised Gaussian of N(0, C) has the exact means and sds sqrt(1 - rho²) × the marginals."""
     crux, th = correlated_target(blackjax.meanfield_vi)
@@ -46,16 +72,14 @@ def test_meanfield_reaches_the_optimal_meanfield_solution():
 
 def test_fullrank_recovers_the_exact_covariance_and_the_elbo_is_log_z():
     crux, th = correlated_target(blackjax.fullrank_vi)
-    q = jax.tree_util.tree_map(lambda a: np.asarray(a)[0], crux._state.groups[0])
-    L = np.tril(np.zeros((2, 2)))
-    L[np.diag_indices(2)] = np.exp(q.chol_params[:2])
-    L[np.tril_indices(2, -1)] = q.chol_params[2:]
-    np.testing.assert_allclose(L @ L.T, COV, rtol=0.03, atol=0.03 * S1 * S2)
-    assert np.all(np.abs(q.mu) < 0.03 * np.sqrt(np.diag(COV)))
+    mu, S = fullrank_q(crux, 2)
+    np.testing.assert_allclose(S, COV, rtol=0.03, atol=0.03 * S1 * S2)
+    assert np.all(np.abs(mu) < 0.03 * np.sqrt(np.diag(COV)))
     # at the optimum q = p, so the ELBO is log Z: log(2π sqrt(det C)) plus the flat prior's log-normaliser
     log_z = np.log(2 * np.pi * np.sqrt(np.linalg.det(COV))) + 2 * (-np.log(1e4) - 0.5 * np.log(2 * np.pi))
-    elbo = crux.history.trace("elbo/theta")
-    assert abs(np.mean(elbo[-200:]) - log_z) < 0.02
+    kl = kl_to_centered_gaussian(mu, S, COV)
+    assert kl < 0.01
+    assert_elbo_trace_is_the_elbo_of_q(crux.history.trace("elbo/theta")[-1000:], log_z, kl, "fullrank 2-d: ELBO")
     d = th.posterior_samples.reshape(-1, 2)
     assert abs(np.corrcoef(d.T)[0, 1] - RHO) < 4 * (1 - RHO**2) / np.sqrt(len(d))
 
@@ -172,3 +196,25 @@ def correlated_target_unsolved():
     th.vi(blackjax.meanfield_vi, optimizer=optax.adam(schedule), num_samples=16, posterior_draws=10, prior=FLAT,
           init_log_std=0.0)
     return pl.core([quad.sum], seed=0), th
+
+
+def test_fullrank_is_stable_in_100_dimensions_from_a_narrow_start():
+    """A 100-d standard normal from the default narrow start (q's sds e^-3) converges to q ≈ p.
+
+    blackjax's own full-rank step (stick-the-landing: log q by a triangular solve with L) is unstable in
+    float32 here: Adam makes L ill-conditioned within a few hundred steps, the reported ELBO climbs to
+    ~1e25 (log Z ≈ -829) or turns NaN, and q ends nowhere near N(0, I). The closed-form entropy of
+    pinnlang's step keeps L well-conditioned.
+    """
+    d = 100
+    th = pl.np.parameter((d,), name="theta")
+    schedule = optax.exponential_decay(1e-2, transition_steps=1000, decay_rate=0.1)
+    th.vi(blackjax.fullrank_vi, optimizer=optax.adam(schedule), num_samples=8, posterior_draws=500, prior=FLAT)
+    crux = pl.core([0.5 * (th * th).sum], seed=0)
+    crux.solve(3000)
+    log_z = 0.5 * d * np.log(2 * np.pi) + d * (-np.log(1e4) - 0.5 * np.log(2 * np.pi))
+    mu, S = fullrank_q(crux, d)
+    kl = kl_to_centered_gaussian(mu, S, np.eye(d))
+    assert kl < 0.5  # measured 0.20 (blackjax's step: NaN)
+    np.testing.assert_allclose(np.diag(S), 1.0, atol=0.1)
+    assert_elbo_trace_is_the_elbo_of_q(crux.history.trace("elbo/theta")[-500:], log_z, kl, "fullrank 100-d: ELBO")

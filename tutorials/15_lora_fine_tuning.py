@@ -1,4 +1,4 @@
-"""12 — LoRA fine-tuning of a PINN to a new coefficient, and a Bayesian posterior over the adapters.
+"""15 — LoRA fine-tuning of a PINN to a new coefficient, and a Bayesian posterior over the adapters.
 
 Steady advection–diffusion on [0, 1]: u'' = Pe · u', u(0) = 0, u(1) = 1, exact u = (e^{Pe x} − 1)/(e^{Pe} − 1).
 A larger Péclet number Pe sharpens the boundary layer at x = 1.
