@@ -411,7 +411,8 @@ class Core(Evaluation):
             log.info("Model %r: %d chain(s) x %d draws%s", h.name, post.num_chains, post.num_draws,
                      (", " + ", ".join(parts)) if parts else ", no kernel diagnostics (SG-MCMC)")
             draws = post.sampled_draws()
-            for msg in chain_warnings(h.name, draws, post.diagnostics, mixing=not hasattr(h, "module")):
+            iid = any(m.key == k for g in engine.plan.variational for m in g.members)  # draws of q: nothing to mix
+            for msg in chain_warnings(h.name, draws, post.diagnostics, mixing=not hasattr(h, "module") and not iid):
                 log.warning(msg)
 
     def _chunk_metrics(self) -> dict:

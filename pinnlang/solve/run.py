@@ -162,7 +162,7 @@ class Execution:
             steps, seconds = steps + iterations * per, seconds + dt
             ep = self.chunk_epochs(core.epoch, iterations, collect, len(totals))
             if not np.all(np.isfinite(totals)):
-                self.fail(state, (iterations, collect, phase), totals, terms, ep)
+                self.fail(state, (iterations, collect, phase), totals, terms, ep, traces)
             with deferred_interrupt():
                 core.history.append(ep, totals, terms)
                 self.record_traces(core.epoch, iterations, collect, traces)
@@ -212,15 +212,35 @@ class Execution:
         self.core._write_back(self.buffer, final=False)
         self.core.save(rec.checkpoint)
 
-    def fail(self, state, chunk, totals, terms, ep):
+    def fail(self, state, chunk, totals, terms, ep, traces=None):
         """Restore the last values with a finite loss, record the chunk up to the failure, raise.
 
         The history keeps the non-finite record for inspection; the next solve continues from the
-        restored epoch and replaces the records from there, so no epoch appears twice.
+        restored epoch and replaces the records from there, so no epoch appears twice. Without a loss per
+        step (sampling-only solves), a backend's per-step trace (the ELBO of VI) locates the failure.
         """
         core, rec = self.core, self.record
         iterations, collect, _ = chunk
         bad = int(np.argmax(~np.isfinite(totals)))
+        first = _first_non_finite(traces) if not self.engine.per_step_loss else None
+        if first is not None:  # the traces locate the step: replay the chunk up to it, keep their finite part
+            core._state = state
+            start = core.epoch
+            keep = max(first - 1, 0)  # step j's trace is computed at the values of its start, s_j: s_(first-1) is finite
+            if keep > 0:
+                self.replay(state, keep, collect)
+                self.record_traces(start, keep, collect, jax.tree_util.tree_map(lambda a: a[:keep], traces))
+            epoch = int(self.chunk_epochs(start, iterations, collect, iterations)[first])
+            core.history.append(np.asarray([epoch]), totals[-1:], terms[-1:])
+            rec.failed = True
+            core._write_back(self.buffer, final=True)
+            fields = sorted({f"{f}/{self.engine.plan.groups[g].label}" for g, fl in traces.items() for f, v in fl.items()
+                             if not np.all(np.isfinite(np.asarray(v)[first]))})
+            raise NonFiniteLossError(
+                f"{', '.join(fields)} became non-finite at epoch {epoch}; the models and parameters hold the values of "
+                f"epoch {core.epoch}, the last finite one (crux.rollback() returns to the start of this solve). Lower "
+                "the learning rate, start q narrower (init_log_std), or check the log-density for logs of negative "
+                "numbers.", epoch=epoch, terms=fields)
         if not self.engine.per_step_loss:  # one record per chunk: the chunk started from a finite loss
             core._state = state
         elif bad >= 1:  # the values entering record `bad - 1` were the last with a finite loss
@@ -256,3 +276,15 @@ class Execution:
             self.buffer.append(draws, infos)
         core._state = new_state
         core.epoch += iterations * (self.record.thin if collect else 1)
+
+
+def _first_non_finite(traces) -> int | None:
+    """The first iteration at which any traced field is non-finite, or ``None``."""
+    firsts = []
+    for fields in (traces or {}).values():
+        for values in fields.values():
+            v = np.asarray(values).reshape(len(values), -1)
+            bad = ~np.all(np.isfinite(v), axis=1)
+            if bad.any():
+                firsts.append(int(np.argmax(bad)))
+    return min(firsts) if firsts else None

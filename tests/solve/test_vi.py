@@ -218,3 +218,18 @@ def test_fullrank_is_stable_in_100_dimensions_from_a_narrow_start():
     assert kl < 0.5  # measured 0.20 (blackjax's step: NaN)
     np.testing.assert_allclose(np.diag(S), 1.0, atol=0.1)
     assert_elbo_trace_is_the_elbo_of_q(crux.history.trace("elbo/theta")[-500:], log_z, kl, "fullrank 100-d: ELBO")
+
+
+def test_a_non_finite_elbo_names_its_epoch_and_keeps_the_finite_part():
+    """A VI-only solve has no loss per step: the ELBO trace locates the failure."""
+    from pinnlang.errors import NonFiniteLossError
+
+    a = pl.np.parameter((1,), name="a", init=[0.0])
+    a.vi(blackjax.meanfield_vi, optimizer=optax.sgd(0.5), num_samples=4, posterior_draws=10, init_log_std=-6.0)
+    crux = pl.core([pl.np.log(10.5 - a).sum - a.sum])
+    with pytest.raises(NonFiniteLossError) as err:
+        crux.solve(200)
+    elbo = crux.history.trace("elbo/a")
+    assert np.all(np.isfinite(elbo)) and len(elbo) == crux.epoch
+    assert err.value.epoch == crux.epoch + 1 and err.value.epoch < 199
+    assert np.all(np.isfinite(np.asarray(a.value)))
