@@ -300,15 +300,16 @@ class Core(Evaluation):
         vi = {}
         for g in plan.variational:
             b = engine.backends[g.index]
-            chain0 = jax.tree_util.tree_map(lambda a: a[0], state.groups[g.index])
-            draws = as_members(g, b.sample(jax.random.fold_in(base, g.index), chain0, n))
-            vi[g.index] = jax.tree_util.tree_map(lambda a: np.asarray(a)[:, None], {k: v for k, v in draws.items()
-                                                                                     if k in keys})
+            chain_keys = jax.random.split(jax.random.fold_in(base, g.index), plan.num_chains)
+            per_chain = jax.vmap(lambda k, s, b=b: b.sample(k, s, n))(chain_keys, state.groups[g.index])  # (K, n, ...)
+            draws = as_members(g, per_chain)
+            vi[g.index] = jax.tree_util.tree_map(lambda a: np.swapaxes(np.asarray(a), 0, 1),
+                                                 {k: v for k, v in draws.items() if k in keys})
         if buffer is None:
             buffer = DrawBuffer(plan, positions, n)
             draws = [vi[g.index] if g.index in vi else
                      jax.tree_util.tree_map(lambda a: np.broadcast_to(np.asarray(a), (n,) + a.shape), positions[g.index])
-                     for g in plan.groups]
+                     for g in plan.groups]  # (n, K, ...) for chained groups, (n, ...) for shared ones
             buffer.append(tuple(draws), {})
             return buffer
         if buffer.n != n:

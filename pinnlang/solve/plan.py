@@ -250,16 +250,21 @@ def _common_schedule(sampled, handles) -> tuple[int, str, int, int]:
             raise ConfigurationError(
                 "the VI groups of one solve must share posterior_draws (their draws are paired by index), got "
                 + "; ".join(f"{handles[m.key].name}: {c.posterior_draws}" for m, c in vi))
-        if mcmc and any(c.num_chains > 1 for _, c in mcmc):
+        chains = {}
+        for m, c in sampled:
+            chains.setdefault((c.num_chains, c.chain_method), []).append(handles[m.key].name)
+        if len(chains) > 1:
+            rows = "; ".join(f"{', '.join(n)}: num_chains={k[0]}, chain_method={k[1]!r}" for k, n in chains.items())
             raise ConfigurationError(
-                "VI groups fit one approximation (one chain), and cannot yet be combined with MCMC groups on "
-                "num_chains > 1 chains; use num_chains=1 for the MCMC groups of this solve, or sample everything")
+                f"the VI and MCMC groups of one solve share num_chains and chain_method (chain k of every group is one "
+                f"joint run), but got {rows}; pass the same values to every .vi(...) and .bayesian(...)")
         if mcmc and {c.keep for _, c in mcmc} != draws:
             raise ConfigurationError(
                 f"VI and MCMC groups in one solve: .vi(posterior_draws={draws.pop()}) must equal the MCMC groups' "
                 f"keep ({sorted({c.keep for _, c in mcmc})}), since each VI draw is paired with one MCMC draw")
         if not mcmc:
-            return 1, "vectorized", draws.pop(), 1
+            (k, method), = chains
+            return k, method, draws.pop(), 1
     values = {}
     for m, c in mcmc:
         values.setdefault((c.num_chains, c.chain_method, c.keep, c.thin), []).append(handles[m.key].name)

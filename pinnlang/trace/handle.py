@@ -252,6 +252,15 @@ class Trainable:
                            f".mask(M).bayesian({group.config.name})")
             self.sampler = None
         for i, g in enumerate(self.masked_groups):
+            same_family = (g.config.family == "variational") == (group.config.family == "variational")
+            if tuple(g.flags) == tuple(group.flags) and same_family:  # the same mask again: a new configuration
+                method = ".vi" if group.config.family == "variational" else ".bayesian"
+                self._replaces(f"{method}({g.config.name}) of mask {i}", f"{method}({group.config.name})")
+                self.masked_groups[i] = group
+                if view in self._pending_masks:
+                    self._pending_masks.remove(view)
+                self._touch()
+                return
             leaf = g.overlap(group.flags)
             if leaf is not None and (g.config.family == "variational") != (group.config.family == "variational"):
                 kinds = {True: ".vi", False: ".bayesian"}

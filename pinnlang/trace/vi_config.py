@@ -62,7 +62,8 @@ class VIConfig:
     def settings(self) -> tuple:
         """Hashable identity without the prior: members with equal settings share one joint q."""
         return (VI, _ident(self.factory), _ident(self.optimizer), self.num_samples, self.posterior_draws,
-                self.likelihood_scale, self.init_mu_at_position, self.init_log_std, self.block)
+                self.likelihood_scale, self.init_mu_at_position, self.init_log_std, self.block, self.num_chains,
+                self.chain_method, self.init_jitter)
 
     def fingerprint(self) -> tuple:
         return self.settings() + (_ident(self.prior),)
@@ -71,18 +72,19 @@ class VIConfig:
         return {"vi": self.name, "num_samples": self.num_samples, "posterior_draws": self.posterior_draws,
                 "likelihood_scale": self.likelihood_scale, "init_mu_at_position": self.init_mu_at_position,
                 "init_log_std": self.init_log_std, "block": self.block, "prior": repr(self.prior),
+                "num_chains": self.num_chains, "chain_method": self.chain_method, "init_jitter": self.init_jitter,
                 "optimizer": type(self.optimizer).__name__}
 
 
 def make_vi_config(handle_name: str, factory, *, optimizer=None, num_samples=8, posterior_draws=500, prior=None,
-                   likelihood_scale=1.0, init_mu_at_position=True, init_log_std=-3.0, block=None,
-                   **unknown) -> VIConfig:
+                   likelihood_scale=1.0, init_mu_at_position=True, init_log_std=-3.0, block=None, num_chains=1,
+                   chain_method="vectorized", init_jitter=0.0, **unknown) -> VIConfig:
     """Validate ``.vi(...)`` arguments into a :class:`VIConfig` (errors name the fix)."""
     if unknown:
         import difflib
 
         valid = ["optimizer", "num_samples", "posterior_draws", "prior", "likelihood_scale", "init_mu_at_position",
-                 "init_log_std", "block"]
+                 "init_log_std", "block", "num_chains", "chain_method", "init_jitter"]
         name = sorted(unknown)[0]
         close = difflib.get_close_matches(name, valid, n=1)
         hint = f"did you mean {close[0]!r}? " if close else ""
@@ -102,7 +104,12 @@ def make_vi_config(handle_name: str, factory, *, optimizer=None, num_samples=8, 
         raise ConfigurationError(f"block must be a string naming a block, got {block!r}")
     if not isinstance(init_mu_at_position, bool):
         raise ConfigurationError(f"init_mu_at_position must be True or False, got {init_mu_at_position!r}")
+    if chain_method not in ("vectorized", "sequential"):
+        raise ConfigurationError(f"chain_method must be 'vectorized' or 'sequential', got {chain_method!r}")
     return VIConfig(factory, name, optimizer, integer(f"{handle_name}.vi(num_samples)", num_samples, minimum=1),
                     integer(f"{handle_name}.vi(posterior_draws)", posterior_draws, minimum=1), prior,
                     real("likelihood_scale", likelihood_scale, positive=True), init_mu_at_position,
-                    real("init_log_std", init_log_std), block)
+                    real("init_log_std", init_log_std), block,
+                    num_chains=integer(f"{handle_name}.vi(num_chains)", num_chains, minimum=1),
+                    chain_method=chain_method,
+                    init_jitter=real(f"{handle_name}.vi(init_jitter)", init_jitter, non_negative=True))

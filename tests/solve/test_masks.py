@@ -73,8 +73,19 @@ def test_empty_and_overlapping_masks_are_errors():
     with pytest.raises(ConfigurationError, match="selects no trainable leaf"):
         net.mask(jax.tree_util.tree_map(lambda _: False, net.module))
     net.mask(head_mask(net)).bayesian(blackjax.sgld, step_size=1e-4)
+    weight_only = eqx.tree_at(lambda m: m.output_layer.weight, jax.tree_util.tree_map(lambda _: False, net.module),
+                              replace=True)
     with pytest.raises(ConfigurationError, match=r"disjoint.*output_layer"):
-        net.mask(head_mask(net)).bayesian(blackjax.sgld, step_size=1e-4)
+        net.mask(weight_only).bayesian(blackjax.sgld, step_size=1e-4)
+
+
+def test_the_same_mask_again_replaces_its_configuration(caplog):
+    _, _, net, _ = regression()
+    net.mask(head_mask(net)).bayesian(blackjax.sgld, step_size=1e-4)
+    with caplog.at_level(logging.WARNING, logger="pinnlang"):
+        net.mask(head_mask(net)).bayesian(blackjax.nuts, warmup=10, keep=5)
+    assert "replaces the earlier .bayesian(sgld) of mask 0" in caplog.text
+    assert len(net.masked_groups) == 1 and net.masked_groups[0].config.name == "nuts"
 
 
 def test_mask_on_a_parameter_and_unfinished_mask_are_errors():

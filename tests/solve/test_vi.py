@@ -138,7 +138,7 @@ def test_pattern_e_vi_head_and_mcmc_body_layer_in_one_solve():
     assert "acceptance_rate" in net.posterior_diagnostics
 
 
-def test_pattern_e_needs_as_many_vi_draws_as_kept_mcmc_draws_and_one_chain():
+def test_pattern_e_needs_as_many_vi_draws_as_kept_mcmc_draws_and_the_same_chains():
     dom, x, net, ys, head = regression()
     a = pl.np.parameter((1,), name="a")
     a.bayesian(blackjax.nuts, warmup=10, keep=20)
@@ -147,8 +147,12 @@ def test_pattern_e_needs_as_many_vi_draws_as_kept_mcmc_draws_and_one_chain():
     with pytest.raises(ConfigurationError, match=r"posterior_draws=30\) must equal the MCMC groups' keep \(\[20\]\)"):
         crux.solve(30)
     a.bayesian(blackjax.nuts, warmup=10, keep=30, num_chains=2)
-    with pytest.raises(ConfigurationError, match="num_chains > 1"):
+    with pytest.raises(ConfigurationError, match="share num_chains and chain_method"):
         crux.solve(40)
+    net.mask(head).vi(blackjax.meanfield_vi, optimizer=optax.adam(1e-2), posterior_draws=30, num_chains=2)
+    crux.solve(40)  # Pattern E on two chains: chain k's VI head is fitted against chain k's MCMC draws of a
+    w = np.asarray(net.posterior_samples.output_layer.weight)
+    assert w.shape[:2] == (2, 30) and not np.allclose(w[0], w[1])
 
 
 def test_vi_and_bayesian_on_the_same_leaves_is_an_error_naming_both():
@@ -233,3 +237,34 @@ def test_a_non_finite_elbo_names_its_epoch_and_keeps_the_finite_part():
     assert np.all(np.isfinite(elbo)) and len(elbo) == crux.epoch
     assert err.value.epoch == crux.epoch + 1 and err.value.epoch < 199
     assert np.all(np.isfinite(np.asarray(a.value)))
+
+
+def test_k_independent_fits_of_q_give_k_chains_of_draws():
+    P = np.linalg.inv(COV)
+    th = pl.np.parameter((2,), name="theta", init=[0.5, -0.5])
+    quad = 0.5 * (P[0, 0] * th[0] * th[0] + 2 * P[0, 1] * th[0] * th[1] + P[1, 1] * th[1] * th[1])
+    th.vi(blackjax.meanfield_vi, optimizer=optax.adam(optax.exponential_decay(3e-2, 800, 0.2)), num_samples=16,
+          posterior_draws=2000, prior=FLAT, init_log_std=0.0, num_chains=3, init_jitter=1.0)
+    crux = pl.core([quad.sum], seed=0)
+    crux.solve(3000)
+    d = th.posterior_samples
+    assert d.shape == (3, 2000, 2)
+    q = crux._state.groups[0]
+    optimum = np.sqrt(1 - RHO**2) * np.array([S1, S2])
+    np.testing.assert_allclose(np.exp(np.asarray(q.rho)), np.broadcast_to(optimum, (3, 2)), rtol=0.03)
+    assert len({tuple(np.round(np.asarray(m), 6)) for m in q.mu}) == 3  # three separate fits
+    for k in range(3):  # each chain holds draws of its own q
+        assert np.all(np.abs(d[k].mean(0) - np.asarray(q.mu[k])) < 4 * np.exp(np.asarray(q.rho[k])) / np.sqrt(2000))
+
+
+def test_vi_and_mcmc_chains_must_agree():
+    th = pl.np.parameter((1,), name="a", init=0.0)
+    b = pl.np.parameter((1,), name="b", init=0.0)
+    th.vi(blackjax.meanfield_vi, optimizer=optax.adam(1e-2), posterior_draws=20, num_chains=2)
+    b.bayesian(blackjax.nuts, warmup=5, keep=20, num_chains=3)
+    crux = pl.core([((th - 1.0) * (th - 1.0) + (b - th) * (b - th)).sum])
+    with pytest.raises(ConfigurationError, match="share num_chains and chain_method"):
+        crux.solve(25)
+    b.bayesian(blackjax.nuts, warmup=5, keep=20, num_chains=2)
+    crux.solve(25)
+    assert th.posterior_samples.shape == (2, 20, 1) and b.posterior_samples.shape == (2, 20, 1)
