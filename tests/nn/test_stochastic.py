@@ -231,15 +231,18 @@ def test_two_calls_of_one_model_draw_independent_masks(key):
 
 
 def test_solve_is_deterministic_by_seed(key):
-    def trained(seed):
+    def trained(seed, solves=(20,)):
         dom, x, _ = _line()
         net = pl.nn.wrap(DropNet(key), name="u").optimizer(optax.adam(1e-2))
-        pl.core([(net(x) - 1.0).mse], seed=seed).solve(20, print_rate=7, progress=False)
+        crux = pl.core([(net(x) - 1.0).mse], seed=seed)
+        for epochs in solves:
+            crux.solve(epochs, print_rate=7, progress=False)
         return jax.tree_util.tree_leaves(net.get_trainable())
 
     a, b, c = trained(0), trained(0), trained(1)
-    for u, v in zip(a, b):
+    for u, v, w in zip(a, b, trained(0, (8, 12))):  # a continued solve draws the same masks
         np.testing.assert_array_equal(u, v)
+        np.testing.assert_array_equal(u, w)
     assert any(not np.array_equal(u, w) for u, w in zip(a, c))
 
 
@@ -266,6 +269,10 @@ def test_full_data_kernels_refuse_a_stochastic_log_density(key):
     crux = pl.core([(net(x) - 1.0).gaussian_nll(0.5)])
     with pytest.raises(pl.errors.ConfigurationError, match="full-data kernel.*stochastic model.*u.*stochastic=False"):
         crux.solve(4, progress=False)
+    off = pl.nn.wrap(DropNet(key), name="off", stochastic=False)  # dropout off: NUTS samples the network
+    off.bayesian(blackjax.nuts, warmup=2, keep=2)
+    pl.core([(off(x) - 1.0).gaussian_nll(0.5)]).solve(4, progress=False)
+    assert off.posterior_samples.head.weight.shape == (1, 2, 1, H)
 
 
 def test_full_data_kernel_on_terms_without_the_stochastic_model_is_fine(key):
@@ -303,3 +310,64 @@ def test_eval_draw_errors(key):
     both = crux.eval([net(x), det(x)], num_samples=4, seed=0)  # a deterministic expression repeats its value
     assert both[1].shape == (1, 4) + crux.eval(det(x)).shape
     np.testing.assert_array_equal(both[1][0, 0], both[1][0, 3])
+
+
+@pytest.fixture(scope="module")
+def sgld_dropout_net(keep=3):
+    """A dropout network sampled by SGLD: 2 chains x 3 draws."""
+    dom, x, xs = _line()
+    net = pl.nn.wrap(DropNet(jax.random.PRNGKey(0)), name="u")
+    net.bayesian(blackjax.sgld, step_size=1e-4, num_chains=2, warmup=0, keep=keep,
+                 prior=pl.bayesian.priors.gaussian(sigma=1.0))
+    crux = pl.core([(net(x) - 1.0).gaussian_nll(0.5)], seed=3)
+    crux.solve(keep, progress=False)
+    return crux, net, net(x), xs
+
+
+def _draw(module, c, j):
+    return jax.tree_util.tree_map(lambda a: a[c, j] if eqx.is_array(a) else a, module)
+
+
+def test_posterior_draws_each_get_their_own_key(sgld_dropout_net):
+    crux, net, u, xs = sgld_dropout_net
+    K, N, n = 2, 3, xs.shape[0]
+    post = net.posterior_samples
+    plain = crux.eval(u)  # inference mode at every posterior draw
+    k = jax.random.PRNGKey(9)
+    mc = crux.eval(u, key=k)
+    assert plain.shape == mc.shape == (K, N, n, 1)
+    np.testing.assert_array_equal(mc, crux.eval(u, seed=9))
+    for c, j in ((0, 0), (1, 2)):
+        module = _draw(post, c, j)
+        np.testing.assert_allclose(plain[c, j], jax.vmap(eqx.nn.inference_mode(module))(xs), rtol=1e-5)
+        call_key = jax.random.fold_in(jax.random.fold_in(k, c * N + j), 0)
+        np.testing.assert_allclose(mc[c, j], _by_hand(module, xs, call_key), rtol=1e-5)
+    with pytest.raises(pl.errors.ConfigurationError, match="each posterior draw gets its own dropout key"):
+        crux.eval(u, num_samples=4)
+
+
+def test_predictive_draws_mc_dropout_then_noise(key):
+    dom, x, xs = _line()
+    net = pl.nn.wrap(DropNet(key), name="u")
+    u = net(x)
+    crux = pl.core([(u - 1.0).gaussian_nll(0.2)], seed=0)
+    S, sigma = 5, 0.2
+    out = crux.predictive(u, noise=sigma, num_samples=S, seed=7)
+    assert out.f.shape == out.y.shape == (1, S, xs.shape[0], 1) and out.sigma.shape == (1, 1, 1, 1)
+    eps_key, model_key = jax.random.split(jax.random.PRNGKey(7))  # the key is split: the models', then eps's
+    np.testing.assert_array_equal(out.f, crux.eval(u, num_samples=S, key=model_key))
+    np.testing.assert_allclose(out.y, out.f + sigma * jax.random.normal(eps_key, out.f.shape), rtol=1e-6)
+    assert len({np.asarray(out.f[0, s]).tobytes() for s in range(S)}) == S  # f varies over draws: MC dropout
+    again = crux.predictive(noise=sigma, num_samples=S, seed=7)  # the data term's prediction, same draws
+    np.testing.assert_array_equal(again.y, out.y)
+    with pytest.raises(pl.errors.ConfigurationError, match="pass num_samples=S for S MC-dropout"):
+        crux.predictive(u, noise=sigma)
+
+
+def test_predictive_with_posterior_draws_and_dropout(sgld_dropout_net):
+    crux, net, u, xs = sgld_dropout_net
+    out = crux.predictive(u, noise=0.5, seed=2)
+    assert out.f.shape == (2, 3, xs.shape[0], 1)
+    _, model_key = jax.random.split(jax.random.PRNGKey(2))
+    np.testing.assert_array_equal(out.f, crux.eval(u, key=model_key))
+    assert not np.allclose(out.f, crux.eval(u))  # dropout is on in the draws
