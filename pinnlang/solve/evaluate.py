@@ -65,7 +65,8 @@ class Evaluation:
         if samples == "chain" and not any(deps):
             raise ConfigurationError("samples='chain' but none of these expressions depends on a model or parameter "
                                      "with posterior samples; use samples='auto' or 'point'")
-        model_key, num_samples = mc_request(nodes, [bool(d) for d in deps], num_samples, key, seed,
+        model_key, num_samples = mc_request([self.handles_in([n]) for n in nodes], [bool(d) for d in deps],
+                                            num_samples, key, seed,
                                             lambda: self._next_key(EVAL_STREAM, "_eval_calls"))
         out = [None] * len(nodes)
         point = [i for i, d in enumerate(deps) if not d]
@@ -91,10 +92,12 @@ class Evaluation:
                 a per-point array) evaluated at the same draw as ``f``. ``None``: the sigma of the
                 ``gaussian_nll`` term whose residual is ``expr - data`` (an error unless exactly one noise
                 scale qualifies).
-            key: a ``jax.random`` key of ``eps``. Default: a key from the core's seed that advances with each
+            key: a ``jax.random`` key of ``eps`` (split into the models' key and eps's when a stochastic model
+                is called). Default: a key from the core's seed that advances with each
                 call (same script, same draws).
             seed: an integer instead of ``key`` (at most one of them).
-            num_samples: draws ``S`` when neither ``expr`` nor ``noise`` has posterior draws (then ``(1, S)``).
+            num_samples: draws ``S`` when neither ``expr`` nor ``noise`` has posterior draws (then ``(1, S)``);
+                a stochastic model (dropout) then draws a fresh key per draw: MC-dropout predictive draws.
             domain: as for :meth:`eval`.
             samples: as for :meth:`eval`.
             chunk_size: as for :meth:`eval`.

@@ -61,19 +61,19 @@ def predictive(crux, expr=None, noise=None, *, key=None, seed=None, num_samples=
     drawn = [samples != "point" and any(h._posterior is not None for h in crux.handles_in([n]).values())
              for n in nodes]
     mc = {}  # the stochastic models' draws: eval's key (and num_samples without posterior draws)
-    if stochastic_names(nodes):
+    random = stochastic_names(handles=crux.handles_in(nodes))
+    if random:
         if not any(drawn) and num_samples is None:
             raise ConfigurationError(
-                f"the prediction calls the stochastic model(s) {', '.join(stochastic_names(nodes))} and nothing "
+                f"the prediction calls the stochastic model(s) {', '.join(random)} and nothing "
                 "it depends on has posterior draws; pass num_samples=S for S MC-dropout predictive draws")
         key, model_key = jax.random.split(key)
         mc = {"key": model_key, "num_samples": None if any(drawn) else num_samples}
     values = crux.eval(nodes, domain=domain, samples=samples, chunk_size=chunk_size, **mc)
     values = values if isinstance(values, list) else [values]
     if mc.get("num_samples"):  # eval gave every expression (1, S) draws; deterministic ones are copies
-        random = [bool(stochastic_names([n])) for n in nodes]
-        values = [v if r else v[0, 0] for v, r in zip(values, random)]
-        drawn = random
+        drawn = [bool(stochastic_names(handles=crux.handles_in([n]))) for n in nodes]
+        values = [v if r else v[0, 0] for v, r in zip(values, drawn)]
     f, f_drawn = values[0], drawn[0]
     s, s_drawn = (values[1], drawn[1]) if len(nodes) == 2 else (jnp.asarray(sigma, f.dtype), False)
     layout = _layout(f if f_drawn else s if s_drawn else None, None if mc.get("num_samples") else num_samples)

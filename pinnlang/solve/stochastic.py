@@ -29,9 +29,10 @@ from ..validate import integer
 EVAL_STREAM = 3  # fold_in(fold_in(core key, EVAL_STREAM), call): default keys of crux.eval's MC draws
 
 
-def stochastic_names(nodes) -> list[str]:
-    """Names of the stochastic models that ``nodes`` call."""
-    return sorted(h.name for h in GraphAnalysis(list(nodes)).stochastic_models.values())
+def stochastic_names(nodes=(), handles=None) -> list[str]:
+    """Names of the stochastic models that ``nodes`` call (or among ``handles``, ``{key: handle}``)."""
+    found = GraphAnalysis(list(nodes)).handles if handles is None else handles
+    return sorted(h.name for h in found.values() if getattr(h, "stochastic", False))
 
 
 def check_stochastic_kernels(plan, loss, stages=()):
@@ -83,11 +84,11 @@ def resolve_key(key, seed, default_key, what: str):
     return key
 
 
-def mc_request(nodes, posterior: list, num_samples, key, seed, default_key):
+def mc_request(handles: list, posterior: list, num_samples, key, seed, default_key):
     """``(model_key, num_samples)`` of ``crux.eval``'s stochastic draws, ``(None, None)`` when none are asked for.
 
     Args:
-        nodes: the expressions.
+        handles: per expression, the handles it depends on (``{key: handle}``).
         posterior: per expression, whether it is pushed through posterior draws.
         num_samples, key, seed: as given to ``crux.eval``.
         default_key: the key when only ``num_samples`` is given (or a function returning it).
@@ -95,7 +96,7 @@ def mc_request(nodes, posterior: list, num_samples, key, seed, default_key):
     if num_samples is None and key is None and seed is None:
         return None, None
     model_key = resolve_key(key, seed, default_key, "eval")
-    random = [bool(stochastic_names([n])) for n in nodes]
+    random = [bool(stochastic_names(handles=h)) for h in handles]
     if not any(random):
         raise ConfigurationError(
             "num_samples/key/seed draw the randomness of stochastic models (dropout), but these expressions call "
