@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import jax
+
 from .derivatives import linearized_tower, maximal_multi_indices, shared_prefix_plan, tower
 
 
@@ -30,12 +32,21 @@ class LoweringEnv:
         self.varying = varying
         self.memo: dict = {}
         self.rows: dict = parent.rows if parent is not None else {}  # PointSet -> minibatch row indices
+        self.model_key = parent.model_key if parent is not None else None  # stochastic models: train mode
 
     def row_scale(self, points) -> float:
         """``n / batch`` for a minibatched point set (1 otherwise): the weight of sums over its rows."""
         if points is None or points not in self.rows:
             return 1.0
         return points.num_points / self.rows[points].shape[0]
+
+    def call_key(self, call):
+        """The key of a stochastic model call: ``fold_in(model_key, its index in the graph)``, or ``None``
+        (inference mode) when the evaluation has no model key. Towers see their parent's key, so a
+        derivative of a dropout model is the derivative under the same masks."""
+        if self.model_key is None:
+            return None
+        return jax.random.fold_in(self.model_key, self.analysis.stochastic_calls[call.key])
 
     def value(self, node):
         """The value of ``node`` (computed once per environment)."""

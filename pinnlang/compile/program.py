@@ -11,6 +11,14 @@ from ..trace import Constant, Derivative, GaussianNoise, ModelCall, Parameter, R
 from .env import LoweringEnv
 
 
+MODEL_KEY = "model_key"  # data[MODEL_KEY]: the key of stochastic models (absent: inference mode)
+
+
+def with_model_key(data: dict, key) -> dict:
+    """``data`` whose stochastic models run in train mode on ``key`` (``None``: ``data`` as it is)."""
+    return data if key is None else {**data, MODEL_KEY: key}
+
+
 def point_key(points) -> str:
     """String key of a point set in the data pytree."""
     return f"{points.domain_uid}:{points.tag}"
@@ -65,6 +73,7 @@ class GraphAnalysis:
         self.noises = []
         self.constant_points = {}  # Constant.data_key -> point key, for per-point data arrays
         self.derivative_nodes = []
+        self.stochastic_calls = {}  # ModelCall.key -> index, for the calls of stochastic models (their key stream)
         self._derivs: dict = {}
         self._depends: dict = {}
         for n in self.nodes:
@@ -72,6 +81,8 @@ class GraphAnalysis:
                 self.handles.setdefault(n.key_name, n)
             elif isinstance(n, ModelCall):
                 self.handles.setdefault(n.model.key_name, n.model)
+                if n.model.stochastic:
+                    self.stochastic_calls.setdefault(n.key, len(self.stochastic_calls))
             elif isinstance(n, Variable):
                 self.point_sets.setdefault(point_key(n.points), n.points)
             elif isinstance(n, Constant) and not n.is_scalar:
@@ -90,6 +101,11 @@ class GraphAnalysis:
             if isinstance(n, Derivative):
                 self.derivative_nodes.append(n)
                 self._derivs.setdefault(n.base.key, set()).add(n.dims)
+
+    @property
+    def stochastic_models(self) -> dict:
+        """``{key_name: Model}`` of the stochastic models the graph calls."""
+        return {k: h for k, h in self.handles.items() if getattr(h, "stochastic", False)}
 
     def derivatives_of(self, base) -> set:
         """Multi-indices requested anywhere in the graph for ``base``."""
@@ -166,6 +182,7 @@ class Program:
         env = LoweringEnv(params, statics if statics is not None else self.statics(), coords,
                           data["constants"], noise_keys, self.analysis)
         env.rows = {ps: data["rows"][k] for k, ps in self.analysis.point_sets.items() if k in data.get("rows", {})}
+        env.model_key = data.get(MODEL_KEY)
         return env
 
     def minibatch(self, data: dict, key, batch_size: int, step=None) -> dict:

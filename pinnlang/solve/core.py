@@ -25,6 +25,7 @@ from .posterior import DrawBuffer, Posterior
 from .progress import Progress, progress_enabled
 from .run import Execution, RunRecord, chunk_plan
 from .state import as_members, member_positions
+from .stochastic import check_stochastic_kernels
 from .substeps import Substep, parse_substeps, stage_loss
 from .warm_start import WARM_STREAM, pending_initializers, run_initializers
 from ..trace.sampling_config import _ident
@@ -111,7 +112,8 @@ class Core(Evaluation):
             loss_fn = lambda p, d: self.loss(p, d, statics)  # noqa: E731
             stage_losses = tuple(stage_loss(self.loss, statics, st.terms) for st in stages)
             self._runners[sig] = Engine(plan, loss_fn, self.loss.program.minibatch, resamplers, resample_every,
-                                        stages, stage_losses, self.loss.weights)
+                                        stages, stage_losses, self.loss.weights,
+                                        stochastic=bool(self.loss.program.analysis.stochastic_models))
         return self._runners[sig]
 
     def _untouched(self, key: str) -> bool:
@@ -223,6 +225,7 @@ class Core(Evaluation):
         kept_groups = {g: v for g, v in self._kept_groups(engine).items() if g not in pending}
         _check_priors(plan, skip=set(kept_groups))
         _check_minibatches(plan, self.loss)
+        check_stochastic_kernels(plan, self.loss, stages)
         state, kept = self._start_state(engine, kept_groups, pending)
         warmup_left = self._warmup_left(engine, state)
         if plan.sampled and warmup_left and epochs <= warmup_left:

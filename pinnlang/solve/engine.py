@@ -69,7 +69,8 @@ class Engine:
     """
 
     def __init__(self, plan: Plan, loss_fn: Callable, minibatch: Callable, resamplers: dict,
-                 resample_every: int | None, stages: tuple = (), stage_losses: tuple = (), weights=()):
+                 resample_every: int | None, stages: tuple = (), stage_losses: tuple = (), weights=(),
+                 stochastic: bool = False):
         self.plan = plan
         self.loss_fn = loss_fn
         self.stages = stages
@@ -78,12 +79,12 @@ class Engine:
         if stages:
             self.step, self._step_keys = make_substepped(plan, self.backends, stages, list(stage_losses),
                                                          len(weights), weights, minibatch=minibatch,
-                                                         resample=resample)
+                                                         resample=resample, stochastic=stochastic)
             self.per_step_loss = True
             self.transitions = transitions_per_epoch(stages)
         else:
             self.step = make_step(plan, self.backends, loss_fn, minibatch=minibatch, resample=resample)
-            self._step_keys = make_step_keys(plan, self.backends)
+            self._step_keys = make_step_keys(plan, self.backends, stochastic=stochastic)
             self.per_step_loss = any(b.consumes == GRADIENT for b in self.backends)
             self.transitions = {g.index: 1 for g in plan.groups}
         self._group_loss = {g: stage_losses[s] for s in reversed(range(len(stages))) for g in stages[s].groups}

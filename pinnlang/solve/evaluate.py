@@ -6,13 +6,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..compile.program import GraphAnalysis, Program, static_signature
+from ..compile.program import GraphAnalysis, Program, static_signature, with_model_key
 from ..errors import ConfigurationError, ShapeError
 from ..validate import integer
 from ..trace import Node
 from ..trace.ops import as_node
 from . import predictive as predictive_draws
 from .posterior import CONSTANT, DRAWS, STEPS
+from .stochastic import EVAL_STREAM, mc_request
 
 OUTPUT_BUDGET = 1 << 26  # values per chunk of draws (256 MB of float32 outputs)
 
@@ -20,8 +21,12 @@ OUTPUT_BUDGET = 1 << 26  # values per chunk of draws (256 MB of float32 outputs)
 class Evaluation:
     """The evaluation half of :class:`~pinnlang.solve.core.Core` (a mixin)."""
 
-    def eval(self, exprs, domain=None, samples: str = "auto", chunk_size: int | None = None):
+    def eval(self, exprs, domain=None, samples: str = "auto", chunk_size: int | None = None, *,
+             num_samples: int | None = None, key=None, seed: int | None = None):
         """Evaluate expressions (fields, derivatives, whole residuals) at the current values or over draws.
+
+        Stochastic models (dropout) run in inference mode unless ``num_samples``, ``key`` or ``seed`` is
+        given: then every draw gets a fresh key (and every point its own), MC dropout.
 
         Args:
             exprs: an expression or a list of them.
@@ -31,6 +36,12 @@ class Evaluation:
                 when nothing it depends on has draws; ``"point"``: current values (chain 0's last draw
                 for sampled handles).
             chunk_size: draws evaluated at once (default: sized to keep outputs near 256 MB).
+            num_samples: ``S`` draws of the stochastic models for expressions without posterior draws:
+                ``(1, S, ...)`` results (expressions of deterministic models repeat their value).
+            key: the ``jax.random`` key of those draws; with posterior draws (and no ``num_samples``) each
+                posterior draw gets its own key from it. Default with ``num_samples``: a key from the core's
+                seed that advances with each call (same script, same draws).
+            seed: an integer instead of ``key``.
 
         Returns:
             One array for a single expression (or a one-element list), else a list.
@@ -54,6 +65,9 @@ class Evaluation:
         if samples == "chain" and not any(deps):
             raise ConfigurationError("samples='chain' but none of these expressions depends on a model or parameter "
                                      "with posterior samples; use samples='auto' or 'point'")
+        model_key, num_samples = mc_request([self.handles_in([n]) for n in nodes], [bool(d) for d in deps],
+                                            num_samples, key, seed,
+                                            lambda: self._next_key(EVAL_STREAM, "_eval_calls"))
         out = [None] * len(nodes)
         point = [i for i, d in enumerate(deps) if not d]
         chained = [i for i, d in enumerate(deps) if d]
@@ -61,7 +75,8 @@ class Evaluation:
             if not idx:
                 continue
             posts = {k: sampled[k]._posterior for k in set().union(*(deps[i] for i in idx))} if with_draws else {}
-            for i, value in zip(idx, self._evaluate([nodes[i] for i in idx], domain, posts, chunk_size)):
+            draws = (model_key, None) if with_draws else (model_key, num_samples) if num_samples else None
+            for i, value in zip(idx, self._evaluate([nodes[i] for i in idx], domain, posts, chunk_size, draws)):
                 out[i] = value
         return out[0] if len(out) == 1 else out
 
@@ -77,10 +92,12 @@ class Evaluation:
                 a per-point array) evaluated at the same draw as ``f``. ``None``: the sigma of the
                 ``gaussian_nll`` term whose residual is ``expr - data`` (an error unless exactly one noise
                 scale qualifies).
-            key: a ``jax.random`` key of ``eps``. Default: a key from the core's seed that advances with each
+            key: a ``jax.random`` key of ``eps`` (split into the models' key and eps's when a stochastic model
+                is called). Default: a key from the core's seed that advances with each
                 call (same script, same draws).
             seed: an integer instead of ``key`` (at most one of them).
-            num_samples: draws ``S`` when neither ``expr`` nor ``noise`` has posterior draws (then ``(1, S)``).
+            num_samples: draws ``S`` when neither ``expr`` nor ``noise`` has posterior draws (then ``(1, S)``);
+                a stochastic model (dropout) then draws a fresh key per draw: MC-dropout predictive draws.
             domain: as for :meth:`eval`.
             samples: as for :meth:`eval`.
             chunk_size: as for :meth:`eval`.
@@ -89,11 +106,15 @@ class Evaluation:
             :class:`~pinnlang.solve.predictive.PredictiveDraws` ``(f, y, sigma)``, ``f`` and ``y`` of shape
             ``(K, N, *shape)``, ``eps ~ N(0, 1)`` independent per entry and draw.
         """
-        calls = getattr(self, "_predictive_calls", 0)
-        self._predictive_calls = calls + 1
-        default = jax.random.fold_in(jax.random.fold_in(self.key, predictive_draws.PREDICTIVE_STREAM), calls)
+        default = self._next_key(predictive_draws.PREDICTIVE_STREAM, "_predictive_calls")
         return predictive_draws.predictive(self, expr, noise, key=key, seed=seed, num_samples=num_samples,
                                            domain=domain, samples=samples, chunk_size=chunk_size, default_key=default)
+
+    def _next_key(self, stream: int, counter: str):
+        """``fold_in(fold_in(core key, stream), call)``: a default key that advances with each call."""
+        calls = getattr(self, counter, 0)
+        setattr(self, counter, calls + 1)
+        return jax.random.fold_in(jax.random.fold_in(self.key, stream), calls)
 
     def handles_in(self, nodes) -> dict:
         """``{key_name: handle}`` that the expressions depend on (cached per expression)."""
@@ -104,8 +125,11 @@ class Evaluation:
             found.update(self._handles_of[n.key])
         return found
 
-    def _evaluate(self, nodes, domain, posts: dict, chunk_size):
-        """Compiled (and cached) evaluation of ``nodes``: point values, or pushed through ``posts``."""
+    def _evaluate(self, nodes, domain, posts: dict, chunk_size, draws=None):
+        """Compiled (and cached) evaluation of ``nodes``: point values, or pushed through ``posts``.
+
+        ``draws``: ``(model_key, num_samples)`` of the stochastic models' draws (``num_samples`` ``None``
+        with ``posts``: one key per posterior draw); ``None``: inference mode."""
         prog_key = tuple(n.key for n in nodes)
         if prog_key not in self._evaluators:
             self._evaluators[prog_key] = (Program(nodes), {})
@@ -118,11 +142,11 @@ class Evaluation:
         params = {k: h.get_trainable() for k, h in program.handles.items()}
         data = program.data(self.noise_key, domain, [n.uid for n in self.loss.program.analysis.noises])
         try:
-            if not posts:
+            if not posts and draws is None:
                 if "point" not in compiled:
                     compiled["point"] = jax.jit(fn)
                 return compiled["point"](params, data)
-            return _push_forward(fn, compiled, params, posts, data, chunk_size)
+            return _push_forward(fn, compiled, params, posts, data, chunk_size, *(draws or (None, None)))
         except (TypeError, ValueError) as err:
             if domain is None:
                 raise
@@ -132,13 +156,16 @@ class Evaluation:
             ) from None
 
 
-def _push_forward(fn, compiled: dict, params: dict, posts: dict, data, chunk_size):
+def _push_forward(fn, compiled: dict, params: dict, posts: dict, data, chunk_size, model_key=None,
+                  num_samples=None):
     """``fn`` at every draw ``(k, n)`` of the posteriors, ``chunk_size`` draws at a time: ``(K, N, ...)`` each.
 
     Leaves that vary per chain and draw are gathered per draw; leaves shared by the chains (a trained
     body under a sampled head) per draw index; constant leaves are passed once, never copied K·N times.
+    With ``model_key``, draw ``i = k·N + n`` runs the stochastic models on ``fold_in(model_key, i)``;
+    without ``posts`` the layout is ``(1, num_samples)``.
     """
-    layouts = {(p.num_chains, p.num_draws) for p in posts.values()}
+    layouts = {(p.num_chains, p.num_draws) for p in posts.values()} or {(1, num_samples)}
     solves = {p.solve_id for p in posts.values()}
     names = ", ".join(sorted(p.handle.name for p in posts.values()))
     if len(solves) > 1 or len(layouts) > 1:
@@ -156,16 +183,17 @@ def _push_forward(fn, compiled: dict, params: dict, posts: dict, data, chunk_siz
         chunk_size = max(1, min(K * N, OUTPUT_BUDGET // max(per, 1)))
     chunk_size = min(int(chunk_size), K * N)
     m = -(-K * N // chunk_size)
-    cache_key = ("draws", kinds, K, N, chunk_size, m)
+    cache_key = ("draws", kinds, K, N, chunk_size, m, model_key is not None)
     if cache_key not in compiled:
-        def run(arrays, params, data):
+        def run(arrays, params, data, model_key):
             def one(i):
                 c, n = i // N, i % N
                 theta = {}
                 for k, kinds_k, treedef in kinds:
                     theta[k] = jax.tree_util.tree_unflatten(
                         treedef, [_at(kind, a, c, n) for kind, a in zip(kinds_k, arrays[k])])
-                return fn({**params, **theta}, data)
+                d = data if model_key is None else with_model_key(data, jax.random.fold_in(model_key, i))
+                return fn({**params, **theta}, d)
 
             idx = jnp.minimum(jnp.arange(m * chunk_size), K * N - 1).reshape(m, chunk_size)
             out = jax.lax.map(jax.vmap(one), idx)
@@ -173,7 +201,7 @@ def _push_forward(fn, compiled: dict, params: dict, posts: dict, data, chunk_siz
                     for o in out]
 
         compiled[cache_key] = jax.jit(run)
-    return compiled[cache_key](arrays, params, data)
+    return compiled[cache_key](arrays, params, data, model_key)
 
 
 def _at(kind: str, a, c, n):

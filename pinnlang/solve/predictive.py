@@ -5,6 +5,10 @@ number, or an expression (a parameter, ``pl.np.exp(log_s)``, a per-point array) 
 the *same* draw as ``f``: its value when it is fixed or optimised, its own draw when it is sampled.
 ``ε`` is standard normal, fresh for every entry of every draw. This is NumPyro's
 ``Predictive(model, samples)(key, x)["obs"]`` for ``obs ~ Normal(f, σ)``, with ``f`` alongside.
+
+When ``f`` or ``σ`` calls a stochastic model (dropout), every draw also runs it on a fresh key
+(``crux.eval(..., key=...)``): ``num_samples`` MC-dropout draws at the current values, or one per
+posterior draw. The key given is split into the models' key and the key of ``ε``.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import numpy as np
 from ..errors import ConfigurationError, ShapeError
 from ..trace import Apply, Constant, ModelCall, Node, Parameter, Reduction, as_node, walk
 from ..validate import integer, is_real
+from .stochastic import resolve_key, stochastic_names
 
 PREDICTIVE_STREAM = 2  # fold_in(fold_in(core key, PREDICTIVE_STREAM), call): default noise keys (0: noise, 1: solve)
 
@@ -41,7 +46,7 @@ class PredictiveDraws(NamedTuple):
 def predictive(crux, expr=None, noise=None, *, key=None, seed=None, num_samples=None, domain=None,
                samples: str = "auto", chunk_size=None, default_key=None) -> PredictiveDraws:
     """Draws of ``y = f + σ ε`` (see :meth:`~pinnlang.solve.evaluate.Evaluation.predictive`)."""
-    key = _noise_key(key, seed, default_key)
+    key = resolve_key(key, seed, default_key, "predictive")
     if isinstance(expr, (list, tuple)):
         raise ConfigurationError("predictive takes one expression (with one noise scale); call it once per expression")
     obs_shape = None
@@ -53,13 +58,25 @@ def predictive(crux, expr=None, noise=None, *, key=None, seed=None, num_samples=
         noise = sigma_node if noise is None else noise
     expr, sigma = as_node(expr), _noise_operand(noise)
     nodes = [expr] + ([sigma] if isinstance(sigma, Node) else [])
-    values = crux.eval(nodes, domain=domain, samples=samples, chunk_size=chunk_size)
-    values = values if isinstance(values, list) else [values]
     drawn = [samples != "point" and any(h._posterior is not None for h in crux.handles_in([n]).values())
              for n in nodes]
+    mc = {}  # the stochastic models' draws: eval's key (and num_samples without posterior draws)
+    random = stochastic_names(handles=crux.handles_in(nodes))
+    if random:
+        if not any(drawn) and num_samples is None:
+            raise ConfigurationError(
+                f"the prediction calls the stochastic model(s) {', '.join(random)} and nothing "
+                "it depends on has posterior draws; pass num_samples=S for S MC-dropout predictive draws")
+        key, model_key = jax.random.split(key)
+        mc = {"key": model_key, "num_samples": None if any(drawn) else num_samples}
+    values = crux.eval(nodes, domain=domain, samples=samples, chunk_size=chunk_size, **mc)
+    values = values if isinstance(values, list) else [values]
+    if mc.get("num_samples"):  # eval gave every expression (1, S) draws; deterministic ones are copies
+        drawn = [bool(stochastic_names(handles=crux.handles_in([n]))) for n in nodes]
+        values = [v if r else v[0, 0] for v, r in zip(values, drawn)]
     f, f_drawn = values[0], drawn[0]
     s, s_drawn = (values[1], drawn[1]) if len(nodes) == 2 else (jnp.asarray(sigma, f.dtype), False)
-    layout = _layout(f if f_drawn else s if s_drawn else None, num_samples)
+    layout = _layout(f if f_drawn else s if s_drawn else None, None if mc.get("num_samples") else num_samples)
     f_shape = tuple(f.shape[2:] if f_drawn else f.shape)
     if obs_shape is not None and _broadcasts(f_shape, obs_shape):
         f_shape = obs_shape
@@ -146,27 +163,6 @@ def _noise_operand(noise):
     if isinstance(node, Constant) and node.is_scalar:  # a term's gaussian_nll(0.1): a number, nothing to compile
         return _noise_operand(np.asarray(node.value).item())
     return node
-
-
-def _noise_key(key, seed, default_key):
-    """The key of ``eps``: ``key``, else ``PRNGKey(seed)``, else the core's next default key."""
-    if key is not None and seed is not None:
-        raise ConfigurationError("pass key= or seed= to predictive, not both")
-    if seed is not None:
-        return jax.random.PRNGKey(integer("predictive(seed)", seed, minimum=0))
-    if key is None:
-        return default_key
-    dtype = getattr(key, "dtype", None)
-    if dtype is not None and jnp.issubdtype(dtype, jax.dtypes.prng_key):
-        key = jax.random.key_data(key)
-    try:
-        key = jnp.asarray(key)
-    except TypeError:
-        key = None
-    if key is None or key.shape != (2,) or key.dtype != jnp.uint32:
-        raise ConfigurationError("predictive(key=...) takes a jax.random key (jax.random.PRNGKey(0) or "
-                                 "jax.random.key(0)); for an integer use seed=")
-    return key
 
 
 # -- the noise of the loss's Gaussian likelihood --------------------------------------------------

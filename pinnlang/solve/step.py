@@ -15,6 +15,7 @@ import jax
 import jax.numpy as jnp
 
 from ..backends.base import GRADIENT, Problem
+from ..compile.program import MODEL_KEY, with_model_key
 from .plan import Plan
 from .state import SolverState, as_kernel, as_members, assemble, chain_keys, map_chains, member_positions
 
@@ -73,30 +74,39 @@ def _views(plan: Plan, chained: dict, shared: dict) -> list:
 
 
 CHAIN_STREAM = 1  # fold_in(fold_in(key, step), CHAIN_STREAM): the stream of the chains' transitions
+MODEL_STREAM = 7  # fold_in(fold_in(fold_in(key, step), MODEL_STREAM), chain): the keys of stochastic models
+KEY_SLOT = -1  # the entry of the chained positions that carries each chain's model key (groups are >= 0)
 BATCH_OFFSET = 10_000  # the minibatch key of density group g is fold_in(chain key, BATCH_OFFSET + g)
 GRAD_BATCH_STREAM = 8  # fold_in(solve key, GRAD_BATCH_STREAM): the shuffles of the optimised groups' minibatches
 
 
-def make_step_keys(plan: Plan, backends: list, active: frozenset | None = None) -> Callable:
-    """``keys(key, step) -> {"kernel": (K, D, 2), "batch": (K, D, 2)}``: every key one step uses.
+def make_step_keys(plan: Plan, backends: list, active: frozenset | None = None,
+                   stochastic: bool = False) -> Callable:
+    """``keys(key, step) -> {"kernel": (K, D, 2), "batch": (K, D, 2)[, MODEL_KEY: (K, 2)]}``: every key a step uses.
 
     Chain k's density group g moves with ``fold_in(fold_in(fold_in(key, step), CHAIN_STREAM), k), g)``.
     The keys depend only on the base key and the step, so chunking, interrupts and resumes change
     nothing; the runner derives them for a whole chunk at once (vectorised threefry: deriving them one
     step at a time inside the loop cost several microseconds a step on CPU). ``active``: only these groups
-    (a substep's).
+    (a substep's). ``stochastic``: the loss calls stochastic models; chain k's loss sees ``keys[MODEL_KEY][k]``.
     """
     dens = [g.index for g in plan.groups if backends[g.index].consumes != GRADIENT
             and (active is None or g.index in active)]
 
     def keys(key, step):
-        base = jax.random.fold_in(jax.random.fold_in(key, step), CHAIN_STREAM)
-        chains = chain_keys(base, plan.num_chains)
-        kernel = jax.vmap(lambda c: jnp.stack([jax.random.fold_in(c, g) for g in dens]))(chains)
-        batch = jax.vmap(lambda c: jnp.stack([jax.random.fold_in(c, BATCH_OFFSET + g) for g in dens]))(chains)
-        return {"kernel": kernel, "batch": batch}
+        out = {}
+        if dens:
+            base = jax.random.fold_in(jax.random.fold_in(key, step), CHAIN_STREAM)
+            chains = chain_keys(base, plan.num_chains)
+            out["kernel"] = jax.vmap(lambda c: jnp.stack([jax.random.fold_in(c, g) for g in dens]))(chains)
+            out["batch"] = jax.vmap(lambda c: jnp.stack([jax.random.fold_in(c, BATCH_OFFSET + g) for g in dens]))(
+                chains)
+        if stochastic:
+            out[MODEL_KEY] = chain_keys(jax.random.fold_in(jax.random.fold_in(key, step), MODEL_STREAM),
+                                        plan.num_chains)
+        return out
 
-    return keys if dens else (lambda key, step: {})
+    return keys if dens or stochastic else (lambda key, step: {})
 
 
 def make_step(plan: Plan, backends: list, loss_fn: Callable, *, minibatch: Callable | None = None,
@@ -128,9 +138,16 @@ def make_step(plan: Plan, backends: list, loss_fn: Callable, *, minibatch: Calla
     def positions(groups) -> list:
         return member_positions(plan, backends, groups)
 
-    def split(pos: list):
-        return ({i: p for i, p in enumerate(pos) if i in chained_ids},
-                {i: p for i, p in enumerate(pos) if i not in chained_ids})
+    def split(pos: list, keys: dict):
+        """``(chained, shared)`` positions; the chains' model keys ride with the chained ones."""
+        chained = {i: p for i, p in enumerate(pos) if i in chained_ids}
+        if MODEL_KEY in keys:
+            chained[KEY_SLOT] = keys[MODEL_KEY]
+        return chained, {i: p for i, p in enumerate(pos) if i not in chained_ids}
+
+    def chain_data(data, ch):
+        """The data one chain's loss sees: with its model key when the models are stochastic."""
+        return with_model_key(data, ch.get(KEY_SLOT))
 
     def step(state: SolverState, keys: dict):
         t = state.step
@@ -142,12 +159,9 @@ def make_step(plan: Plan, backends: list, loss_fn: Callable, *, minibatch: Calla
         if grad_batch:  # the optimised groups' minibatch of this step: a slice of this data epoch's shuffle
             gdata = minibatch(data, jax.random.fold_in(state.key, GRAD_BATCH_STREAM), grad_batch, step=t)
 
-        def chain_loss(view):
-            return loss_fn(assemble(plan, fixed, view), gdata)
-
-        def objective(view):
+        def objective(view, d):
             """The loss the gradient groups minimise: the loss, minus their MAP priors' log-densities."""
-            tot = chain_loss(view)[0]
+            tot = loss_fn(assemble(plan, fixed, view), d)[0]
             for h, log_prior in map_priors.items():
                 tot = tot - log_prior(view[h]).astype(tot.dtype)
             return tot
@@ -155,16 +169,16 @@ def make_step(plan: Plan, backends: list, loss_fn: Callable, *, minibatch: Calla
         pos = positions(groups)
         total = terms = jnp.zeros(())
         if grad_ids:
-            chained, shared = split(pos)
+            chained, shared = split(pos, keys)
 
             def value_and_grad(ch, sh):
-                view = _views(plan, ch, sh)
+                view, d = _views(plan, ch, sh), chain_data(gdata, ch)
 
                 def f(gp):
                     v = list(view)
                     for g in grad_ids:
                         v[g] = gp[g]
-                    tot, trm = chain_loss(v)
+                    tot, trm = loss_fn(assemble(plan, fixed, v), d)
                     for g, log_prior in map_priors.items():
                         tot = tot - log_prior(gp[g]).astype(tot.dtype)
                     return tot, trm
@@ -183,7 +197,7 @@ def make_step(plan: Plan, backends: list, loss_fn: Callable, *, minibatch: Calla
                         def value_fn(p):
                             v = list(view)
                             v[g] = as_members(plan.groups[g], p)
-                            return objective(v)
+                            return objective(v, chain_data(gdata, ch["pos"]))
 
                         problem = Problem(value=ch["total"], grad=ch["grad"], value_fn=value_fn)
                         return b.step(key_g, ch["state"], tunings[g], problem)[0]
@@ -195,7 +209,7 @@ def make_step(plan: Plan, backends: list, loss_fn: Callable, *, minibatch: Calla
                         def one(ch, sh):
                             v = _views(plan, ch, sh)
                             v[g] = as_members(plan.groups[g], p)
-                            return objective(v)
+                            return objective(v, chain_data(gdata, ch))
 
                         return jnp.mean(map_chains(one, chained, shared, K, method))
 
@@ -207,7 +221,7 @@ def make_step(plan: Plan, backends: list, loss_fn: Callable, *, minibatch: Calla
 
         infos = {}
         if dens_ids:
-            chained, shared = split(pos)
+            chained, shared = split(pos, keys)
             ch = {"pos": {g: p for g, p in chained.items() if g not in dens_ids},
                   "states": {g: groups[g] for g in dens_ids}, "keys": keys}
 
@@ -216,9 +230,9 @@ def make_step(plan: Plan, backends: list, loss_fn: Callable, *, minibatch: Calla
                 view = _views(plan, {**c["pos"], **current}, sh)
                 states, out = dict(c["states"]), {}
                 for j, g in enumerate(dens_ids):
-                    d = data
+                    d = chain_data(data, c["pos"])
                     if batch[g]:
-                        d = minibatch(data, c["keys"]["batch"][j], batch[g])
+                        d = minibatch(d, c["keys"]["batch"][j], batch[g])
                     problem = Problem(logdensity_fn=group_logdensity(plan, g, loss_fn, fixed, view, d))
                     states[g], out[g] = backends[g].step(c["keys"]["kernel"][j], states[g], tunings[g], problem)
                     view[g] = as_members(plan.groups[g], backends[g].position(states[g]))

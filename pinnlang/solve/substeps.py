@@ -131,13 +131,14 @@ def stage_loss(loss, statics, terms: tuple) -> Callable:
 
 
 def make_substepped(plan: Plan, backends: list, stages, stage_losses: list, num_terms: int, weights,
-                    *, minibatch: Callable | None = None, resample: Callable | None = None):
+                    *, minibatch: Callable | None = None, resample: Callable | None = None,
+                    stochastic: bool = False):
     """``(step, keys)``: one epoch through every stage, and the keys it uses (see :func:`make_step`)."""
     from .loop import _accumulate, _finish
 
     steps = [make_step(plan, backends, fn, minibatch=minibatch, active=frozenset(st.groups), advance=False)
              for st, fn in zip(stages, stage_losses)]
-    key_fns = [make_step_keys(plan, backends, active=frozenset(st.groups)) for st in stages]
+    key_fns = [make_step_keys(plan, backends, active=frozenset(st.groups), stochastic=stochastic) for st in stages]
     has_grad = [any(backends[g].consumes == GRADIENT for g in st.groups) for st in stages]
     w = jnp.asarray(weights)
 

@@ -11,6 +11,7 @@ from ..errors import ConfigurationError, ShapeError
 from .handle import Trainable
 from .node import Node, common_points
 from .ops import Concatenate, as_node
+from .stochastic import apply_stochastic, inference_module, resolve_stochastic
 
 log = logging.getLogger("pinnlang")
 
@@ -22,16 +23,28 @@ class Model(Trainable):
     applies the module to every point (``jax.vmap`` over the point axis, so the module
     follows Equinox's single-sample convention ``(d,) -> (k,)``).
 
+    A *stochastic* model (a module with ``eqx.nn.Dropout`` whose ``__call__`` takes ``key``) draws a
+    fresh key per point at every training step, runs in inference mode (dropout off) in a plain
+    ``crux.eval``, and gets a fresh key per draw in ``crux.eval(..., num_samples=S)``; see
+    :mod:`pinnlang.trace.stochastic`.
+
     Attributes:
         module: the current module (trained values are written back after each solve).
+        stochastic: whether calls of the model take a key (read-only; set by ``pl.nn.wrap``).
     """
 
-    def __init__(self, module: eqx.Module, name: str | None = None):
+    def __init__(self, module: eqx.Module, name: str | None = None, stochastic: bool | None = None):
         if not callable(module):
             raise TypeError(f"pl.nn.wrap needs a callable Equinox module, got {type(module).__name__}")
         self._init_handle(name, "model")
         self.module = module
         self._adapters_only = False  # set by .lora(...): only the adapters move while the module has them
+        self._stochastic, self._inference_only = resolve_stochastic(module, stochastic, self.name)
+
+    @property
+    def stochastic(self) -> bool:
+        """Calls of this model are random (train mode with a key; inference mode without one)."""
+        return self._stochastic
 
     # -- values --------------------------------------------------------------------------
     def get_trainable(self):
@@ -135,7 +148,8 @@ class Model(Trainable):
         fixed = self.fixed_flags or (False,) * len(leaves)
         n = sum(l.size for l, f in zip(leaves, fixed) if not f)
         held = f" ({sum(l.size for l, f in zip(leaves, fixed) if f)} fixed)" if any(fixed) else ""
-        return f"<Model {self.name}: {type(self.module).__name__}, {n} trainable values{held}>"
+        random = ", stochastic" if self._stochastic else ""
+        return f"<Model {self.name}: {type(self.module).__name__}, {n} trainable values{held}{random}>"
 
 
 def apply_module(module, inputs, batched: bool):
@@ -165,7 +179,8 @@ class ModelCall(Node):
             )
         batched = self.points is not None
         try:
-            self.aval = jax.eval_shape(lambda v: apply_module(model.module, v, batched), self.concat.aval)
+            self.aval = jax.eval_shape(lambda v: self._apply(model.module, v, jax.random.PRNGKey(0)),
+                                       self.concat.aval)
         except Exception as err:  # noqa: BLE001 - any failure here is a width/shape problem
             raise ShapeError(
                 f"model {model.name!r} cannot be applied to inputs of width {width}: {type(err).__name__}: {err}"
@@ -177,9 +192,20 @@ class ModelCall(Node):
     def static(self):
         return self.model.uid
 
+    def _apply(self, module, inputs, key):
+        """The module on ``inputs``: train mode with ``key`` for a stochastic model, else inference mode when
+        the model is stochastic or ``stochastic=False`` was asked for, else the module as it is."""
+        batched = self.points is not None
+        if self.model.stochastic and key is not None:
+            return apply_stochastic(module, inputs, batched, key)
+        if self.model.stochastic or self.model._inference_only:
+            module = inference_module(module)
+        return apply_module(module, inputs, batched)
+
     def lower(self, env, args):
         module = eqx.combine(env.params[self.model.key_name], env.statics[self.model.key_name])
-        return apply_module(module, args[0], self.points is not None)
+        key = env.call_key(self) if self.model.stochastic else None
+        return self._apply(module, args[0], key)
 
     def __repr__(self) -> str:
         return f"<{self.model.name}(...) {self.shape} on {self.points}>"
