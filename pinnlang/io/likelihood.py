@@ -72,11 +72,15 @@ def likelihood_terms(crux) -> list[LikelihoodTerm]:
     """The terms of ``crux.loss`` that are ``gaussian_nll`` or ``categorical_nll`` reductions.
 
     Only whole loss terms count; a likelihood reduction nested in a larger term (``2 * r.gaussian_nll(σ)``)
-    is not a pointwise log-likelihood of the model and is left out.
+    is not a pointwise log-likelihood of the model and is left out, and so is a term over no points (a
+    prior written as a loss term, ``w.gaussian_nll(amp)`` for a centred hierarchical weight): it has no
+    observations, and counting it would distort LOO and WAIC.
     """
     out = []
     for node, name, weight in zip(crux.loss.terms_nodes, crux.loss.names, crux.loss.weights):
         if not isinstance(node, Reduction) or node.kind not in LIKELIHOODS:
+            continue
+        if node.child.points is None:
             continue
         child, extra = node.child, node.extra[0]
         if node.kind == "gaussian_nll":

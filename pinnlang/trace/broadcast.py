@@ -73,8 +73,18 @@ def check_operands(what: str, args, points) -> None:
         except ValueError:
             continue
         name = describe(a)
+        from .parameter import Parameter
+
+        if isinstance(a, Parameter) and len(s) == 1 and merged == field:
+            continue  # a parameter vector along the field's components (weights of features), even when k == n
         if s[0] == n:  # one row per point: it must line up with the field like a field does
             if len(s) != len(field):
+                if len(s) == 1 and merged == field:
+                    raise ShapeError(
+                        f"{what}: {name} has as many entries as {points} has points ({n}) and as the field of shape "
+                        f"{field} has components, so it is ambiguous: one value per point or one per component? "
+                        f"For one per component give it the shape (1, {n}); for one per point, "
+                        f"{_reshape_hint(s, (n, 1))}.")
                 raise ShapeError(
                     f"{what}: {name} has one row per point of {points} but not the field's rank: against the "
                     f"field of shape {field} it would broadcast to {merged} and pair every point with every row. "

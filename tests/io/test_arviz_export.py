@@ -133,3 +133,16 @@ def test_jointly_sampled_handles_share_one_kernels_stats():
     assert {"diverging", "acceptance_rate", "energy", "lp"} <= set(stats.data_vars)
     assert not any(v.endswith(("_a", "_b")) for v in stats.data_vars)
     np.testing.assert_array_equal(stats["lp"].values, a.posterior_logdensity)
+
+
+def test_a_prior_written_as_a_loss_term_is_not_a_log_likelihood():
+    import blackjax
+
+    from pinnlang.io.likelihood import likelihood_terms
+
+    x, _ = pl.domain.from_array({"obs": np.linspace(0, 1, 8)[:, None].astype(np.float32)}).variable("obs")
+    w = pl.np.parameter((1,), name="w", init=0.5)
+    w.bayesian(blackjax.nuts, warmup=10, keep=10)
+    data = (w * x - pl.np.array(np.ones((8, 1), np.float32))).gaussian_nll(0.1)
+    crux = pl.core([data, w.gaussian_nll(2.0)], names=["data", "prior_w"])
+    assert [t.name for t in likelihood_terms(crux)] == ["data"]
