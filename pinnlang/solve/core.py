@@ -16,6 +16,7 @@ from ..compile import check_resampling
 from ..compile.loss import CompiledLoss
 from ..compile.program import point_key, static_signature
 from ..errors import ConfigurationError
+from .checks import check_minibatches, check_priors
 from .engine import Engine
 from .evaluate import Evaluation
 from .history import History
@@ -28,7 +29,6 @@ from .state import as_members, member_positions
 from .stochastic import check_stochastic_kernels
 from .substeps import Substep, parse_substeps, stage_loss
 from .warm_start import WARM_STREAM, pending_initializers, run_initializers
-from ..trace.sampling_config import _ident
 from ..validate import integer
 
 log = logging.getLogger("pinnlang")
@@ -223,8 +223,8 @@ class Core(Evaluation):
         engine = self._engine_for(plan, resample_every, stages)
         pending = pending_initializers(plan)
         kept_groups = {g: v for g, v in self._kept_groups(engine).items() if g not in pending}
-        _check_priors(plan, skip=set(kept_groups))
-        _check_minibatches(plan, self.loss)
+        check_priors(plan, skip=set(kept_groups))
+        check_minibatches(plan, self.loss)
         check_stochastic_kernels(plan, self.loss, stages)
         state, kept = self._start_state(engine, kept_groups, pending)
         warmup_left = self._warmup_left(engine, state)
@@ -371,12 +371,27 @@ class Core(Evaluation):
             if n_draws < plan.keep:
                 log.warning("solve(%d) keeps %d draws, fewer than keep=%d; run warmup + keep*thin = %d epochs for all "
                             "of them", epochs, n_draws, plan.keep, warmup_left + plan.keep * plan.thin)
-            shared = [g for g in plan.optimised if not g.chained]
+            shared = [g for g in plan.optimised if not g.chained and self._sees_chains(engine, g)]
             if shared and plan.num_chains > 1 and "em" not in self._warned:
                 self._warned.add("em")
                 log.warning("%s: one shared point estimate trained on the gradient averaged over the %d chains (a "
                             "Monte Carlo EM step); pass .optimizer(..., per_chain=True) for %d independent joint "
                             "runs", ", ".join(g.label for g in shared), plan.num_chains, plan.num_chains)
+
+    def _sees_chains(self, engine, g) -> bool:
+        """Whether optimised group ``g``'s loss depends on a sampled handle (else the chains do not enter its
+        gradient: under substeps, a stage without sampled handles)."""
+        if not engine.stages:
+            return True
+        from ..compile.program import GraphAnalysis
+
+        sampled = {m.key for s in engine.plan.sampled for m in s.members}
+        for st in engine.stages:
+            if g.index in st.groups:
+                handles = set().union(*(GraphAnalysis([self.loss.terms_nodes[i]]).handles for i in st.terms))
+                if handles & sampled:
+                    return True
+        return False
 
     # -- results written back -------------------------------------------------------------------------
     def _write_back(self, buffer, final: bool):
@@ -504,80 +519,6 @@ class Core(Evaluation):
 
         load(self, path)
         return self
-
-
-def _check_priors(plan: Plan, skip=()):
-    """Each sampled member's prior gives a finite scalar on its current values (else a clear error).
-
-    Groups in ``skip`` (continuing chains) were checked when they started.
-    """
-    from ..bayesian.priors import check_prior
-    from .state import group_position
-
-    values = {k: h.get_trainable() for k, h in plan.handles.items()}
-    for g in plan.groups:
-        if g.index in skip or not plan.priors[g.index]:
-            continue
-        members = group_position(plan, g, values)
-        for m in g.members:
-            h = plan.handles[m.key]
-            value = members[m.key]
-            bij = getattr(h, "bijector", None)
-            try:
-                check_prior(_CompiledPrior(plan.priors[g.index][m.key], bij), value)
-            except ConfigurationError as err:
-                raise ConfigurationError(f"prior of {h.name!r}: {err}") from None
-
-
-_PRIOR_CHECKS: dict = {}
-
-
-class _CompiledPrior:
-    """A prior (of the constrained value) as one jitted call on the raw value: evaluated op by op, a
-    prior costs a compilation per elementary operation on a first run."""
-
-    def __init__(self, prior, bijector):
-        self.prior = prior
-        self.__name__ = getattr(prior, "__name__", repr(prior))
-        key = (_ident(prior), getattr(bijector, "name", None))
-        if key not in _PRIOR_CHECKS:  # one compiled check per prior and constraint, reused by later solves
-            forward = bijector.forward if bijector is not None else (lambda v: v)
-            _PRIOR_CHECKS[key] = jax.jit(lambda v: prior(forward(v)))
-        self._fn = _PRIOR_CHECKS[key]
-
-    def __call__(self, value):
-        return self._fn(value)
-
-    def __repr__(self) -> str:
-        return repr(self.prior)
-
-
-UNBIASED = ("mse", "mean", "sum", "gaussian_nll", "categorical_nll")  # minibatch estimates of these are unbiased
-
-
-def _check_minibatches(plan: Plan, loss):
-    """With ``batch_size``, every loss term must be a sum or mean over points (else the estimate is biased)."""
-    from ..trace import Reduction
-
-    batched = [plan.configs[g.index].batch_size for g in plan.sampled
-               if getattr(plan.configs[g.index], "batch_size", None)]
-    if plan.optimised and plan.grad_batch_size:
-        batched.append(plan.grad_batch_size)
-    if not batched:
-        return
-    if not loss.program.analysis.point_sets:
-        raise ConfigurationError(
-            f"batch_size={batched[0]} minibatches the points of the problem, but its loss terms have no point set "
-            "(no domain variable): there is nothing to split. Put the data on a domain, e.g. "
-            "x, _ = pl.domain.from_array({'obs': X}).variable('obs'), or drop batch_size")
-    for name, term in zip(loss.names, loss.terms_nodes):
-        if not (isinstance(term, Reduction) and term.kind in UNBIASED):
-            what = f".{term.kind}" if isinstance(term, Reduction) else "an expression of reductions"
-            raise ConfigurationError(
-                f"batch_size={batched[0]} minibatches every loss term, but term {name!r} is {what}: a "
-                "minibatch estimate of it is biased (only sums and means over points, such as .mse, .sum, "
-                ".gaussian_nll or .categorical_nll, scale up without bias). Write the term as one of those, or drop "
-                "batch_size (train on the full data, or sample with a full-data kernel)")
 
 
 def _physical_memory() -> int | None:
