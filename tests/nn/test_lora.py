@@ -11,6 +11,7 @@ import optax
 import pytest
 
 import pinnlang as pl
+from run_helpers import assert_save_load_continue_is_one_run
 from pinnlang.errors import ConfigurationError
 from pinnlang.nn import LoRALinear
 from pinnlang.solve.plan import FIXED, Plan
@@ -358,19 +359,7 @@ def test_checkpoint_round_trip_of_a_lora_model(tmp_path):
         net.lora(1, alpha=2.0, key=jax.random.PRNGKey(1)).optimizer(optax.adam(1e-2))
         return pl.core([(net(x) - target).mse], seed=0), net
 
-    ref, ref_net = problem()
-    ref.solve(30, print_rate=10)
-    ref.solve(30, print_rate=10)
-    first, net = problem()
-    first.solve(30, print_rate=10)
-    first.save(tmp_path / "ck")
-    again, net2 = problem()
-    again.load(tmp_path / "ck")
-    for a, b in zip(jax.tree_util.tree_leaves(net2.module), jax.tree_util.tree_leaves(net.module)):
-        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
-    again.solve(30, print_rate=10)
-    for a, b in zip(jax.tree_util.tree_leaves(net2.module), jax.tree_util.tree_leaves(ref_net.module)):
-        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    assert_save_load_continue_is_one_run(problem, tmp_path / "ck")
     _, x, plain_net, target = fit_problem()  # the same problem without adapters
     plain = pl.core([(plain_net(x) - target).mse], seed=0)
     with pytest.raises(pl.errors.CheckpointError, match="leaves"):

@@ -14,6 +14,7 @@ import optax
 import pytest
 
 import pinnlang as pl
+from run_helpers import assert_save_load_continue_is_one_run
 from pinnlang.errors import CheckpointError, ConfigurationError
 
 HERE = Path(__file__).resolve().parent
@@ -49,17 +50,7 @@ def assert_same(xs, ys):
 
 
 def test_save_load_continue_equals_one_uninterrupted_optimisation(tmp_path):
-    ref, ref_net = trained()
-    ref.solve(30, print_rate=10)
-    ref.solve(30, print_rate=10)
-    first, net = trained()
-    first.solve(30, print_rate=10)
-    first.save(tmp_path / "ck")
-    again, net2 = trained()
-    again.load(tmp_path / "ck")
-    assert_same(leaves(net2), leaves(net))
-    again.solve(30, print_rate=10)
-    assert_same(leaves(net2), leaves(ref_net))
+    again, ref = assert_save_load_continue_is_one_run(trained, tmp_path / "ck")
     np.testing.assert_array_equal(again.history.total, ref.history.total)
     np.testing.assert_array_equal(again.history.epochs, np.arange(60))
 
