@@ -57,6 +57,7 @@ from _common import check, epochs, figure_path, record
 NOTEBOOK_R2 = {"linear": -0.015, "map": 0.992, "dropout": 0.906, "bnn": 0.994, "svr": 0.996, "gp": 0.996,
                "deep": 0.995}
 priors = pl.bayesian.priors
+SEED = 0  # of the samplers' and the predictive draws' keys (benchmarks/masterclass_numpyro.py varies it)
 
 
 # ---- the notebook's data, drawn with its keys ----------------------------------------------------------
@@ -97,7 +98,9 @@ class Fit(NamedTuple):
     label: str
     draws: pl.solve.predictive.PredictiveDraws
     seconds: float  # the solve (sampling or training), compilation included
-    crux: pl.core
+    crux: pl.Core
+    f: object      # the prediction on the test grid (an expression) and the noise scale σ (a parameter)
+    sigma: object
 
     @property
     def mean(self) -> np.ndarray:
@@ -123,12 +126,12 @@ def noise_scale(prior_scale: float, nuts: dict | None = None, optimizer=None):
 
 def solve(name, label, terms, f_test, sigma, epochs_, **predictive_kw) -> Fit:
     """Solve ``terms`` for ``epochs_`` (timed) and draw y* = f + σ ε on the test grid."""
-    crux = pl.core(terms, seed=0)
+    crux = pl.core(terms, seed=SEED)
     t0 = time.perf_counter()
     crux.solve(epochs_, progress=False)
     seconds = time.perf_counter() - t0
-    draws = crux.predictive(f_test, noise=sigma, domain=test, seed=1, **predictive_kw)
-    return Fit(name, label, draws, seconds, crux)
+    draws = crux.predictive(f_test, noise=sigma, domain=test, seed=SEED + 1, **predictive_kw)
+    return Fit(name, label, draws, seconds, crux, f_test, sigma)
 
 
 def total(nuts: dict) -> int:
