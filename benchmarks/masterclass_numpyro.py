@@ -27,10 +27,11 @@ Per model and library:
   **ESS f/s** divides it by the sampling time; plus divergences (summed over the runs), mean acceptance
   and the R² of the predictive mean.
 
-Run (NumPyro is a benchmark-only dependency; ``pip install -e .[bench]`` in a separate environment)::
+Run (NumPyro is a benchmark-only dependency, the extra ``bench``; ``make bench-numpyro`` installs it into an
+environment of its own, ``.venv-bench``, and runs this script)::
 
-    python -m venv /tmp/venv-bench && /tmp/venv-bench/bin/pip install -e ".[bench]"
-    /tmp/venv-bench/bin/python benchmarks/masterclass_numpyro.py [--repeats 2] [--models bnn,svr] [--cache]
+    python -m venv .venv-bench && .venv-bench/bin/pip install -e ".[bench]"
+    .venv-bench/bin/python benchmarks/masterclass_numpyro.py [--repeats 3] [--models bnn,svr] [--cache]
 """
 
 from __future__ import annotations
