@@ -52,6 +52,7 @@ import optax
 
 import pinnlang as pl
 from _common import check, epochs, figure_path, record
+from pinnlang.solve.predictive import PredictiveDraws
 
 # the R² of each model on the test grid, as the notebook reports it (the targets, not results)
 NOTEBOOK_R2 = {"linear": -0.015, "map": 0.992, "dropout": 0.906, "bnn": 0.994, "svr": 0.996, "gp": 0.996,
@@ -96,7 +97,7 @@ class Fit(NamedTuple):
 
     name: str
     label: str
-    draws: pl.solve.predictive.PredictiveDraws
+    draws: PredictiveDraws
     seconds: float  # the solve (sampling or training), compilation included
     crux: pl.Core
     f: object      # the prediction on the test grid (an expression) and the noise scale σ (a parameter)
