@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test test-seeds tutorials smoke benchmarks docs clean
+.PHONY: demo test test-seeds tutorials smoke benchmarks bench-numpyro docs clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,9 +46,17 @@ benchmarks: $(STAMP)
 	$(PY) benchmarks/vi_overhead.py
 	$(PY) benchmarks/spec_scripts.py
 
+# pinnlang against NumPyro on the masterclass's NUTS models (tutorial 16); NumPyro is a benchmark-only
+# dependency, installed in an environment of its own
+BENCH_VENV := .venv-bench
+bench-numpyro:
+	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet -e ".[bench]"
+	$(BENCH_VENV)/bin/python benchmarks/masterclass_numpyro.py
+
 docs: $(STAMP)
 	$(PY) -m pip install --quiet -e ".[docs]"
 	$(VENV)/bin/mkdocs build --strict
 
 clean:
-	rm -rf $(VENV) outputs site .pytest_cache
+	rm -rf $(VENV) $(BENCH_VENV) outputs site .pytest_cache

@@ -1,4 +1,4 @@
-"""Accuracy and calibration of real-valued predictions: relative L2, intervals, Gaussian NLL, CRPS."""
+"""Accuracy and calibration of real-valued predictions: relative L2, R², intervals, Gaussian NLL, CRPS."""
 
 from __future__ import annotations
 
@@ -22,6 +22,20 @@ def relative_l2(pred, exact) -> float:
     """``‖pred - exact‖₂ / ‖exact‖₂`` over all entries (shapes may differ, sizes must not)."""
     p, e = _same_size(pred, exact, "relative_l2")
     return float(np.linalg.norm(p - e) / np.linalg.norm(e))
+
+
+def r2_score(pred, truth) -> float:
+    """Coefficient of determination ``1 - Σ (truth - pred)² / Σ (truth - mean(truth))²`` over all entries.
+
+    1 is a perfect prediction, 0 that of the constant ``mean(truth)``; worse predictions are negative.
+    The arguments are ordered like :func:`relative_l2` (prediction first; scikit-learn's ``r2_score``
+    takes the truth first). Shapes may differ, sizes must not.
+    """
+    p, t = _same_size(pred, truth, "r2_score")
+    total = float(np.sum((t - t.mean()) ** 2))
+    if total == 0.0:
+        raise ConfigurationError("r2_score: the true values are all equal, so R² is undefined")
+    return 1.0 - float(np.sum((t - p) ** 2)) / total
 
 
 def _draws(draws, sample_axes: int) -> np.ndarray:

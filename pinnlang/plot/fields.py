@@ -42,8 +42,8 @@ def loss_history(history, *, terms=None, total: bool = True, ax=None, path=None,
 
 
 def field_1d(x, values, *, reference=None, observed=None, level: float = 0.9, ax=None, path=None,
-             label: str = "posterior mean", reference_label: str = "reference", xlabel: str = "x",
-             ylabel: str = "u", title: str | None = None):
+             label: str = "posterior mean", reference_label: str = "reference", band_label: str | None = None,
+             xlabel: str = "x", ylabel: str = "u", title: str | None = None):
     """A 1-D field: its posterior mean and ``level`` credible band over draws (or a single curve).
 
     Args:
@@ -53,6 +53,8 @@ def field_1d(x, values, *, reference=None, observed=None, level: float = 0.9, ax
         reference: ``(n,)`` exact or reference values (dashed black).
         observed: ``(x_obs, y_obs)`` data points.
         level: probability mass of the equal-tailed band.
+        band_label: legend entry of the band (default ``"90 % credible band"`` for ``level=0.9``; say
+            ``"95 % predictive band"`` for draws of new observations, ``crux.predictive(...).y``).
 
     Returns:
         The figure.
@@ -66,7 +68,7 @@ def field_1d(x, values, *, reference=None, observed=None, level: float = 0.9, ax
     else:
         lo, hi = np.quantile(draws, [(1 - level) / 2, (1 + level) / 2], axis=0)
         ax.fill_between(x[order], lo[order], hi[order], color="C0", alpha=0.3, lw=0,
-                        label=f"{100 * level:g} % credible band")
+                        label=band_label or f"{100 * level:g} % credible band")
         ax.plot(x[order], draws.mean(0)[order], "C0-", label=label)
     if reference is not None:
         ref = np.broadcast_to(squeeze_unit(reference).reshape(-1), x.shape)

@@ -63,3 +63,19 @@ def test_crps_of_draws_against_pairs_and_the_gaussian_formula():
     # the V-statistic is biased low by E|X-X'|/(2S) ≈ 2e-5 here; Monte Carlo error ≈ 5e-3
     np.testing.assert_allclose(pl.metrics.crps(draws, y), want, atol=0.02)
     assert pl.metrics.crps(np.full((5, 1), 2.0), [3.5])[0] == pytest.approx(1.5)  # a point forecast: |error|
+
+
+def test_r2_score_against_its_definition_and_least_squares():
+    rng = np.random.default_rng(3)
+    x = rng.uniform(-1, 1, 200)
+    y = np.sin(3 * x) + 0.1 * rng.normal(size=200)
+    assert pl.metrics.r2_score(y, y) == 1.0
+    assert pl.metrics.r2_score(np.full(200, y.mean()), y) == pytest.approx(0.0, abs=1e-12)
+    # a least-squares line with intercept: R² is the squared correlation
+    slope, intercept = np.polyfit(x, y, 1)
+    assert pl.metrics.r2_score(slope * x + intercept, y) == pytest.approx(np.corrcoef(x, y)[0, 1] ** 2, rel=1e-10)
+    assert pl.metrics.r2_score(-y, y[:, None]) < 0  # worse than the mean; shapes may differ
+    with pytest.raises(pl.errors.ShapeError):
+        pl.metrics.r2_score(np.zeros(3), y)
+    with pytest.raises(pl.errors.ConfigurationError):
+        pl.metrics.r2_score(y, np.ones(200))

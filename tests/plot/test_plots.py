@@ -48,6 +48,10 @@ def test_field_1d_band_and_point_curve(tmp_path, draws):
     assert_png(tmp_path / "band.png")
     pl.plot.field_1d(x[:, None], np.sin(np.pi * x)[:, None], path=tmp_path / "curve.png")
     assert_png(tmp_path / "curve.png")
+    labels = lambda fig: [t.get_text() for t in fig.axes[0].get_legend().get_texts()]  # noqa: E731
+    assert "90 % credible band" in labels(pl.plot.field_1d(x, draws["field"]))
+    assert "95 % predictive band" in labels(pl.plot.field_1d(x, draws["field"], level=0.95,
+                                                             band_label="95 % predictive band"))
 
 
 def test_predictive_band(tmp_path, draws):
