@@ -30,7 +30,7 @@ import blackjax
 import numpy as np
 
 import pinnlang as pl
-from _common import check, epochs, record
+from _common import check, epochs, figure_path, record
 
 TRUE = np.array([2.0, 1.3, 0.5])
 SIGMA = 0.05
@@ -60,7 +60,7 @@ reference, _ = run(None, warmup=epochs(1000, 10), keep=epochs(3000, 10))  # cold
 ref_mean, ref_sd = reference.reshape(-1, 3).mean(0), reference.reshape(-1, 3).std(0)
 print(f"reference posterior: mean {np.round(ref_mean, 4)}, sd {np.round(ref_sd, 4)}")
 
-results = {}
+results, chains = {}, {}
 for name, init in [("cold", None), ("pathfinder", pl.bayesian.pathfinder()),
                    ("laplace", pl.bayesian.laplace()), ("svgd", pl.bayesian.svgd(num_iters=300))]:
     draws, seconds = run(init)
@@ -68,8 +68,20 @@ for name, init in [("cold", None), ("pathfinder", pl.bayesian.pathfinder()),
     ess = float(np.min(pl.bayesian.ess(draws)))
     z = float(np.max(np.abs(draws.reshape(-1, 3).mean(0) - ref_mean) / ref_sd))
     results[name] = (rhat, ess, seconds, z)
+    chains[name] = draws
     print(f"{name:>10}: R-hat max {rhat:.4f}, bulk ESS min {ess:7.0f}, {seconds:5.2f} s, ESS/s {ess / seconds:7.0f}, "
           f"|mean - reference| {z:.3f} sd")
+
+fig, axes = pl.plot.figure(2)
+for name, colour in (("cold", "C3"), ("pathfinder", "C0")):
+    for c, chain in enumerate(chains[name][:, :, 1]):
+        axes[0, 0].plot(chain, color=colour, lw=0.5, alpha=0.7, label=name if c == 0 else None)
+axes[0, 0].set_xlabel("draw"), axes[0, 0].set_ylabel("k"), axes[0, 0].legend()
+axes[0, 0].set_title("the four chains of k after the warmup")
+names = list(results)
+axes[0, 1].bar(names, [results[n][1] for n in names], color=["C3", "C0", "C1", "C2"])
+axes[0, 1].set_ylabel("smallest bulk ESS of (A, k, c)"), axes[0, 1].set_title("ESS of 4 x 500 draws")
+pl.plot.save(fig, figure_path(__file__))
 
 for name in ("pathfinder", "laplace", "svgd"):
     rhat, ess, seconds, z = results[name]
