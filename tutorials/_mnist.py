@@ -60,8 +60,11 @@ def mnist_digits(n_train: int = 4000, n_test: int = 1000, seed: int = 0) -> Digi
 
 
 class SmallCNN(eqx.Module):
-    """``(196,) -> (10,)`` logits: conv 3×3 (16) → ReLU → max-pool 2 → conv 3×3 (32) → ReLU → dense 128 → ReLU
-    (the *body*: 70,464 numbers) → ``head``, a 128 → 10 linear layer (1,290 numbers)."""
+    """``(196,) -> (10,)`` logits of a 14 × 14 image.
+
+    conv 3×3 (16) → ReLU → max-pool 2 → conv 3×3 (32) → ReLU → dense 128 → ReLU (the *body*, 70,464
+    numbers) → ``head``, a 128 → 10 linear layer (1,290 numbers).
+    """
 
     conv1: eqx.nn.Conv2d
     conv2: eqx.nn.Conv2d
