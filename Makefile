@@ -44,6 +44,7 @@ benchmarks: $(STAMP)
 	$(PY) benchmarks/pattern_b.py
 	$(PY) benchmarks/chains.py
 	$(PY) benchmarks/vi_overhead.py
+	$(PY) benchmarks/mnist_sghmc.py
 	$(PY) benchmarks/spec_scripts.py
 
 # pinnlang against NumPyro on the masterclass's NUTS models (tutorial 16); NumPyro is a benchmark-only

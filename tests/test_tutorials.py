@@ -20,6 +20,8 @@ def test_tutorial_smoke(script, tmp_path):
     proc = subprocess.run([sys.executable, str(script)], cwd=script.parent, env=env, capture_output=True,
                           text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
+    if proc.stdout.startswith("SKIPPED: "):  # an optional extra is missing (tutorial 17: pinnlang[mnist])
+        pytest.skip(proc.stdout.strip())
     lines = results.read_text().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"tutorials/{script.name} | ")
     figure = (tmp_path / script.name).with_suffix(".png")  # written through pl.plot

@@ -1,4 +1,5 @@
-"""Calibration of classifiers: Brier score, expected calibration error, reliability bins, entropy decomposition."""
+"""Classifier metrics: accuracy, negative log-likelihood, Brier score, expected calibration error, reliability bins,
+entropy decomposition."""
 
 from __future__ import annotations
 
@@ -19,6 +20,35 @@ def _probs_labels(probs, labels):
     if y.min(initial=0) < 0 or y.max(initial=0) >= p.shape[1]:
         raise ConfigurationError(f"labels must lie in 0..{p.shape[1] - 1}")
     return p, y
+
+
+def accuracy(probs, labels) -> float:
+    """Fraction of inputs whose most probable class is the label (ties go to the lowest class index).
+
+    Args:
+        probs: ``(n, C)`` predicted class probabilities (or logits: only their argmax is used).
+        labels: ``(n,)`` or ``(n, 1)`` integer labels.
+    """
+    p, y = _probs_labels(probs, labels)
+    return float(np.mean(p.argmax(axis=1) == y))
+
+
+def categorical_nll(probs, labels) -> float:
+    """Mean negative log probability of the label, ``-mean_i log p_i[y_i]`` (nats; 0 is perfect).
+
+    No clipping: a label given probability 0 makes it ``inf``. For a posterior predictive average the
+    draws' probabilities first (``probs = softmax(logits).mean(draw axes)``), computed in float64 so that
+    confident draws do not underflow.
+
+    Args:
+        probs: ``(n, C)`` predicted class probabilities.
+        labels: ``(n,)`` or ``(n, 1)`` integer labels.
+    """
+    p, y = _probs_labels(probs, labels)
+    if np.any(p < 0):
+        raise ConfigurationError("categorical_nll needs probabilities >= 0 (pass softmax(logits), not logits)")
+    with np.errstate(divide="ignore"):
+        return float(-np.mean(np.log(p[np.arange(p.shape[0]), y])))
 
 
 def brier_score(probs, labels) -> float:

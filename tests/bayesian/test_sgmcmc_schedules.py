@@ -60,3 +60,36 @@ def test_schedule_and_momentum_errors():
                            warmup=0, keep=10)
     with pytest.raises(ConfigurationError, match="Pass one of them"):
         crux.solve(10)
+
+
+def _euler_sghmc_stationary_var(step, alpha, curvature):
+    """Stationary variance of x under x' = x + h p, p' = (1 - αh) p - hλ x + sqrt(2αh) ε (None when unstable)."""
+    from scipy.linalg import solve_discrete_lyapunov
+
+    a = np.array([[1.0, step], [-step * curvature, 1.0 - alpha * step]])
+    if np.max(np.abs(np.linalg.eigvals(a))) >= 1.0:
+        return None
+    return solve_discrete_lyapunov(a, np.diag([0.0, 2.0 * alpha * step]))[0, 0]
+
+
+def test_persistent_sghmc_is_stable_only_with_friction_above_step_times_curvature():
+    """The explicit Euler step is stable along curvature λ only when ``alpha > step_size · λ``; its stationary
+    variance is then ``1 / (1 - step_size · λ / alpha)`` times the exact ``1 / λ`` (docs/guide/bayesian.md)."""
+    step, lam = 1e-3, 1e4  # N(0, 0.01²): step_size · λ = 10
+    assert _euler_sghmc_stationary_var(step, 5.0, lam) is None
+    for alpha in (20.0, 50.0, 100.0):
+        ratio = _euler_sghmc_stationary_var(step, alpha, lam) * lam
+        assert ratio == pytest.approx(1.0 / (1.0 - step * lam / alpha), rel=0.02)
+    x, _ = pl.domain.from_array({"obs": np.zeros((1, 1), np.float32)}).variable("obs")
+    sds = {}
+    for alpha in (5.0, 100.0):
+        theta = pl.np.parameter((1,), name="theta", init=0.0)
+        theta.bayesian(blackjax.sghmc, step_size=step, alpha=alpha, momentum_resample_every=10**6, warmup=1000,
+                       keep=2000, prior=lambda v: 0.0)
+        crux = pl.core([(theta + 0.0 * x).gaussian_nll(0.01)], seed=seed_for("sghmc-stability", alpha))
+        crux.solve(3000)
+        sds[alpha] = float(np.std(np.asarray(theta.posterior_samples, np.float64)))
+    assert sds[5.0] > 1.0  # 100 posterior standard deviations: the chain diverges
+    # alpha = 100: exact sd ratio sqrt(1.11) = 1.055; relaxation time 1 / (λ step / alpha) = 10 steps, so the 2000
+    # draws hold ~100 independent ones and the sd is known to ~7 %: the 30 % band is > 4 standard errors
+    assert 0.7 < sds[100.0] / 0.01 * (1 - step * lam / 100.0) ** 0.5 < 1.3

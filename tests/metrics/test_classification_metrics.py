@@ -57,3 +57,23 @@ def test_shape_errors():
         pl.metrics.brier_score(np.ones((2, 2, 2)), [0, 1])
     with pytest.raises(pl.errors.ConfigurationError):
         pl.metrics.brier_score(np.ones((2, 2)) / 2, [0, 2])
+
+
+def test_accuracy_and_categorical_nll_against_numpy_and_scipy_references():
+    rng = np.random.default_rng(2)
+    logits = rng.normal(size=(200, 5)) * 3
+    probs = np.exp(logits - logits.max(1, keepdims=True))
+    probs /= probs.sum(1, keepdims=True)
+    labels = rng.integers(0, 5, size=200)
+    # a straightforward loop, and scipy's log-softmax of the logits
+    want_acc = sum(int(np.argmax(p) == y) for p, y in zip(probs, labels)) / 200
+    assert pl.metrics.accuracy(probs, labels) == want_acc
+    assert pl.metrics.accuracy(logits, labels[:, None]) == want_acc  # logits have the same argmax; (n, 1) labels
+    from scipy.special import log_softmax
+    want_nll = -np.mean(log_softmax(logits, axis=1)[np.arange(200), labels])
+    assert pl.metrics.categorical_nll(probs, labels) == pytest.approx(want_nll, rel=1e-12)
+    # a uniform prediction costs log C per input; a certain wrong one is infinite (no clipping)
+    assert pl.metrics.categorical_nll(np.full((3, 4), 0.25), [0, 1, 2]) == pytest.approx(math.log(4))
+    assert pl.metrics.categorical_nll(np.eye(2), [1, 0]) == math.inf
+    with pytest.raises(pl.errors.ConfigurationError, match="probabilities"):
+        pl.metrics.categorical_nll(logits, labels)
