@@ -116,10 +116,12 @@ class Trainable:
         """Train this handle with an optax ``GradientTransformation`` (e.g. ``optax.adam(1e-3)``).
 
         With masked Bayesian groups (``.mask(M).bayesian(...)``) the optimiser trains the
-        complement of the masks (a trained body under a sampled head).
+        complement of the masks (a trained body under a sampled head). ``.optimizer(None)`` removes it: after
+        a first solve, ``net.optimizer(None)`` and ``net.mask(head).bayesian(...)`` sample the head on the body
+        frozen at its trained values (Pattern A).
 
         Args:
-            transform: the optax transformation.
+            transform: the optax transformation, or ``None`` to remove the optimiser.
             per_chain: under ``num_chains=K`` sampling, keep one copy of these values per chain, each
                 trained against its own chain (K independent joint runs). The default trains one shared
                 copy on the gradient averaged over the chains (a Monte Carlo EM step).
@@ -135,6 +137,14 @@ class Trainable:
         Returns:
             self, so configurators chain.
         """
+        if transform is None:  # remove the optimiser: under masks the complement is then held fixed (Pattern A)
+            if self.transform is not None:
+                log.info("%s: .optimizer(None) removes its optimiser%s", self.name,
+                         "; the leaves outside its masks stay at their values" if self.masked_groups or
+                         self._pending_masks else "; without masks the default adam(1e-3) trains it")
+            self.transform, self.per_chain, self.map_prior, self.batch_size = None, False, None, None
+            self._touch()
+            return self
         if not hasattr(transform, "init") or not hasattr(transform, "update"):
             raise ConfigurationError(
                 f"{self.name}.optimizer(...) needs an optax GradientTransformation such as "

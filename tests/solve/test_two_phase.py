@@ -29,3 +29,30 @@ def test_surrogate_then_sampled_coefficient_compiles_once_per_configuration():
     assert k.posterior_samples.shape == (1, 30, 1)
     assert net.posterior_samples is None
     assert np.isfinite(k.posterior_samples).all()
+
+
+def test_optimizer_none_turns_a_trained_body_into_a_frozen_one_under_a_sampled_head():
+    """Train, then .optimizer(None) and .mask(head).bayesian(...): the body stays at its trained values."""
+    import blackjax
+    import equinox as eqx
+    import jax
+    import numpy as np
+    import optax
+
+    import pinnlang as pl
+
+    xs = np.linspace(-1, 1, 16)[:, None].astype(np.float32)
+    x, _ = pl.domain.from_array({"d": xs}).variable("d")
+    net = pl.nn.wrap(pl.nn.mlp(1, hidden_dims=4, num_layers=1, key=jax.random.PRNGKey(0)), name="u")
+    net.optimizer(optax.adam(1e-2))
+    crux = pl.core([(net(x) - pl.np.array(np.sin(np.pi * xs))).gaussian_nll(0.1)])
+    crux.solve(200)
+    trained = [np.asarray(l) for l in jax.tree_util.tree_leaves(eqx.filter(net.module.layers, eqx.is_array))]
+    head = eqx.tree_at(lambda m: m.output_layer, jax.tree_util.tree_map(lambda _: False, net.module),
+                       replace=jax.tree_util.tree_map(lambda _: True, net.module.output_layer))
+    net.optimizer(None)
+    net.mask(head).bayesian(blackjax.nuts, warmup=20, keep=10, prior=pl.bayesian.priors.gaussian(1.0))
+    crux.solve(30)
+    after = [np.asarray(l) for l in jax.tree_util.tree_leaves(eqx.filter(net.module.layers, eqx.is_array))]
+    assert all(np.array_equal(a, b) for a, b in zip(trained, after))
+    assert np.std(np.asarray(net.posterior_samples.output_layer.weight)) > 0
