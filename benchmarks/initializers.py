@@ -24,8 +24,7 @@ import numpy as np  # noqa: E402
 
 import pinnlang as pl  # noqa: E402
 from pinnlang.solve.plan import Plan  # noqa: E402
-from pinnlang.solve.state import as_kernel, fixed_values, group_position  # noqa: E402
-from pinnlang.solve.step import group_logdensity  # noqa: E402
+from pinnlang.solve.warm_start import logdensity_at_values  # noqa: E402
 
 SIGMA = 0.05
 
@@ -55,11 +54,7 @@ def logdensity_of(handle, terms):
     plan = Plan(crux.handles, crux._default_transforms)
     engine = crux._engine_for(plan, None)
     values = {k: h.get_trainable() for k, h in crux.handles.items()}
-    view = [group_position(plan, g, values) for g in plan.groups]
-    g = plan.groups[0]
-    ld = group_logdensity(plan, 0, engine.loss_fn, fixed_values(plan, values), view,
-                          crux.loss.program.data(crux.noise_key))
-    return ld, as_kernel(g, view[0])
+    return logdensity_at_values(plan, 0, engine.loss_fn, values, crux.loss.program.data(crux.noise_key))
 
 
 def time_initializer(init, ld, position, num_chains=4):

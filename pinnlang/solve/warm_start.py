@@ -19,7 +19,7 @@ from ..bayesian.initializers import PROTOCOL
 from ..errors import ConfigurationError
 from ..trace.vi_config import VIConfig
 from .plan import Plan
-from .state import as_kernel, as_members, group_position
+from .state import as_kernel, as_members, fixed_values, group_position
 from .step import group_logdensity
 
 log = logging.getLogger("pinnlang")
@@ -37,6 +37,14 @@ class WarmStart(NamedTuple):
 
     position: dict
     update: dict
+
+
+def logdensity_at_values(plan: Plan, g: int, loss_fn, values: dict, data: dict):
+    """``(logdensity, position)`` of group ``g`` with every group at the handles' ``values`` (no chain axis):
+    what an initialiser or a Gaussian approximation of the group is fitted to."""
+    view = [group_position(plan, gg, values) for gg in plan.groups]
+    logdensity = group_logdensity(plan, g, loss_fn, fixed_values(plan, values), view, data)
+    return logdensity, as_kernel(plan.groups[g], view[g])
 
 
 def pending_initializers(plan: Plan) -> dict:
@@ -79,16 +87,11 @@ def run_initializers(plan: Plan, backends: list, loss_of, values: dict, data: di
 
     ``loss_of(g)`` is the loss group ``g`` is updated on (under substeps, its stage's).
     """
-    view = [group_position(plan, g, values) for g in plan.groups]
-    from .state import fixed_values
-
-    fixed = fixed_values(plan, values)
     out = {}
     K = plan.num_chains
     for gi, init in pending.items():
         g = plan.groups[gi]
-        logdensity = group_logdensity(plan, gi, loss_of(gi), fixed, view, data)
-        position = as_kernel(g, view[gi])
+        logdensity, position = logdensity_at_values(plan, gi, loss_of(gi), values, data)
         if plan.configs[gi].init_jitter:
             log.info("%s: the initialiser %r gives the chains' starts; init_jitter=%g is not used", g.label, init,
                      plan.configs[gi].init_jitter)
@@ -171,11 +174,7 @@ def approximate(core, handle, method, draws: int | None = None, seed: int = 0):
     engine = core._engine_for(plan, None)
     values = {k: h.get_trainable() for k, h in core.handles.items()}
     data = core.loss.program.data(core.noise_key)
-    from .state import fixed_values
-
-    view = [group_position(plan, gg, values) for gg in plan.groups]
-    logdensity = group_logdensity(plan, g.index, engine.loss_fn, fixed_values(plan, values), view, data)
-    position = as_kernel(g, view[g.index])
+    logdensity, position = logdensity_at_values(plan, g.index, engine.loss_fn, values, data)
     key = jax.random.PRNGKey(seed)
     mean, cov = jax.jit(lambda k, p: tuple(method.approximate(k, logdensity, p))[:2])(key, position)
     from ..bayesian.initializers import GaussianApproximation
