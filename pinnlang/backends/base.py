@@ -90,11 +90,12 @@ class Backend(NamedTuple):
     accepts: frozenset = frozenset()
 
 
-def counting_tuning(position) -> Tuning:
-    """A :class:`Tuning` with only the transition counter (backends that adapt nothing)."""
+def counting_tuning(position, update=None) -> Tuning:
+    """A :class:`Tuning` with only the transition counter (backends that adapt nothing, and accept no
+    warm-start arguments: ``update`` is empty)."""
     import jax.numpy as jnp
 
-    del position
+    del position, update
     return Tuning(jnp.zeros((), jnp.int32), {})
 
 

@@ -26,7 +26,7 @@ from .posterior import DrawBuffer, Posterior
 from .progress import Progress, progress_enabled
 from .run import Execution, RunRecord, chunk_plan
 from .state import as_members, member_positions
-from .stochastic import check_stochastic_kernels
+from .stochastic import check_stochastic_kernels, warn_stochastic_initializers
 from .substeps import Substep, parse_substeps, stage_loss
 from .warm_start import WARM_STREAM, pending_initializers, run_initializers
 from ..validate import integer
@@ -226,6 +226,7 @@ class Core(Evaluation):
         check_priors(plan, skip=set(kept_groups))
         check_minibatches(plan, self.loss)
         check_stochastic_kernels(plan, self.loss, stages)
+        warn_stochastic_initializers(plan, self.loss, stages, pending)
         state, kept = self._start_state(engine, kept_groups, pending)
         warmup_left = self._warmup_left(engine, state)
         if plan.sampled and warmup_left and epochs <= warmup_left:
@@ -289,35 +290,28 @@ class Core(Evaluation):
         return self.history
 
     def _variational_draws(self, engine: Engine, buffer):
-        """After the solve, ``posterior_draws`` draws of every VI group's q into the draw buffer.
+        """After the solve, draws of every VI group's q into the draw buffer.
 
-        Alone, VI groups get a buffer of their own (the other groups' leaves at their final values); with MCMC
-        groups (Pattern E) their entries in the MCMC draws are replaced, draw ``i`` of q paired with draw ``i``.
+        Alone, VI groups give ``posterior_draws`` draws each (the other groups' leaves at their final values);
+        with MCMC groups (Pattern E) q gives as many i.i.d. draws as the chains kept, and they replace the VI
+        groups' entries in the MCMC draws, draw ``i`` of q paired with draw ``i`` of the chain.
         """
         plan, state = engine.plan, self._state
-        n = plan.keep
+        n = plan.keep if buffer is None else buffer.n
         keys = set(engine.posterior_keys)
-        positions = [{k: v for k, v in pos.items() if k in keys}
-                     for pos in member_positions(plan, engine.backends, state.groups)]
         base = jax.random.fold_in(jax.random.fold_in(self.solve_key, self.epoch), DRAW_STREAM)
-        vi = {}
-        for g in plan.variational:
-            b = engine.backends[g.index]
-            chain_keys = jax.random.split(jax.random.fold_in(base, g.index), plan.num_chains)
-            per_chain = jax.vmap(lambda k, s, b=b: b.sample(k, s, n))(chain_keys, state.groups[g.index])  # (K, n, ...)
-            draws = as_members(g, per_chain)
-            vi[g.index] = jax.tree_util.tree_map(lambda a: np.swapaxes(np.asarray(a), 0, 1),
-                                                 {k: v for k, v in draws.items() if k in keys})
+        vi = {g: jax.tree_util.tree_map(lambda a: np.swapaxes(np.asarray(a), 0, 1),
+                                        {k: v for k, v in draws.items() if k in keys})
+              for g, draws in jax.device_get(engine.q_draws(n)(base, state.groups)).items()}  # (n, K, ...)
         if buffer is None:
+            positions = [{k: v for k, v in pos.items() if k in keys}
+                         for pos in member_positions(plan, engine.backends, state.groups)]
             buffer = DrawBuffer(plan, positions, n)
             draws = [vi[g.index] if g.index in vi else
                      jax.tree_util.tree_map(lambda a: np.broadcast_to(np.asarray(a), (n,) + a.shape), positions[g.index])
                      for g in plan.groups]  # (n, K, ...) for chained groups, (n, ...) for shared ones
             buffer.append(tuple(draws), {})
             return buffer
-        if buffer.n != n:
-            raise ConfigurationError(f"the solve kept {buffer.n} MCMC draws but the VI groups need {n} to pair with "
-                                     "them; run warmup + keep*thin epochs")
         for g, draws in vi.items():
             for dst, src in zip(jax.tree_util.tree_leaves(buffer.positions[g]), jax.tree_util.tree_leaves(draws)):
                 dst[:n] = src

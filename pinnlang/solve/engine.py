@@ -13,12 +13,13 @@ from ..trace.vi_config import VIConfig
 from .loop import make_chunk_runner
 from .plan import Plan
 from .start import make_start
-from .state import assemble, member_positions
-from .step import make_step, make_step_keys
+from .state import as_members, assemble, member_positions
+from .step import make_step, make_step_keys, mean_loss
 from .substeps import make_substepped, transitions_per_epoch
 
 log = logging.getLogger("pinnlang")
 RESAMPLE_STREAM = 0  # fold_in(fold_in(key, step), RESAMPLE_STREAM): the stream of resampled points
+LOSS_BATCH_STREAM = 9  # fold_in(fold_in(key, step), LOSS_BATCH_STREAM): the minibatch of a chunk's loss estimate
 
 
 def build_backends(plan: Plan, resampling: bool) -> list:
@@ -57,6 +58,28 @@ def make_resample(resamplers: dict, every: int | None) -> Callable | None:
     return resample
 
 
+def chunk_loss_estimate(plan: Plan, backends: list, loss_fn: Callable, minibatch: Callable) -> Callable | None:
+    """The loss a sampling-only chunk records when every kernel takes minibatches: ``state -> (total, terms)``.
+
+    Stochastic-gradient kernels never see the full data; evaluating it once per chunk for the history
+    would cost a whole data epoch's forward pass (on a few thousand images, more than short chunks
+    themselves). The estimate is the loss on one random minibatch of the kernels' size (sums scaled,
+    so unbiased), drawn from ``LOSS_BATCH_STREAM`` at the chunk's last step. ``None`` (the full loss)
+    otherwise.
+    """
+    dens = [g.index for g in plan.groups if backends[g.index].consumes != GRADIENT]
+    sizes = {getattr(plan.configs[g], "batch_size", None) for g in dens}
+    if len(dens) != len(plan.groups) or None in sizes:
+        return None
+    size = max(sizes)
+
+    def estimate(state):
+        key = jax.random.fold_in(jax.random.fold_in(state.key, state.step), LOSS_BATCH_STREAM)
+        return mean_loss(plan, backends, loss_fn, state._replace(data=minibatch(state.data, key, size)))
+
+    return estimate
+
+
 class Engine:
     """The compiled pieces of one plan.
 
@@ -92,6 +115,7 @@ class Engine:
         self.posterior_keys = sorted({m.key for g in plan.sampled for m in g.members})
         self._runners: dict = {}
         self._starts: dict = {}
+        self._end_loss = chunk_loss_estimate(plan, self.backends, loss_fn, minibatch) if not stages else None
         self.chain0_values = jax.jit(self._values)  # the values handles hold: chain 0 of every chained group
 
     def group_loss(self, g: int) -> Callable:
@@ -119,8 +143,27 @@ class Engine:
         if key not in self._runners:
             self._runners[key] = make_chunk_runner(self.plan, self.backends, self.loss_fn, self.step,
                                                    self._step_keys, self.posterior_keys, records, draws,
-                                                   needs_loss=self.per_step_loss)
+                                                   needs_loss=self.per_step_loss, end_loss=self._end_loss)
         return self._runners[key]
+
+    def q_draws(self, n: int) -> Callable:
+        """Jitted ``(base key, group states) -> {VI group: {member key: (K, n, ...)}}``: ``n`` draws of each q.
+
+        Group ``g``'s chain ``k`` draws with ``split(fold_in(base, g), K)[k]``.
+        """
+        if ("q", n) not in self._runners:
+            plan, backends = self.plan, self.backends
+
+            def draws(base, groups):
+                out = {}
+                for g in plan.variational:
+                    keys = jax.random.split(jax.random.fold_in(base, g.index), plan.num_chains)
+                    sample = lambda k, s, b=backends[g.index]: b.sample(k, s, n)  # noqa: E731
+                    out[g.index] = as_members(g, jax.vmap(sample)(keys, groups[g.index]))
+                return out
+
+            self._runners[("q", n)] = jax.jit(draws)
+        return self._runners[("q", n)]
 
     def start(self, reused: frozenset) -> Callable:
         """The jitted start of a solve continuing the groups in ``reused`` (see :func:`make_start`)."""

@@ -19,9 +19,13 @@ from .plan import Plan
 from .state import member_positions
 from .step import mean_loss
 
+KEY_BLOCK = 256  # iterations whose step keys are derived at once: vectorised (per step in the loop costs
+# microseconds), in blocks so that a short chunk does not derive the keys of a whole record buffer
+
 
 def make_chunk_runner(plan: Plan, backends: list, loss_fn: Callable, step: Callable, step_keys: Callable,
-                      keys, max_iterations: int, max_draws: int, needs_loss: bool | None = None) -> Callable:
+                      keys, max_iterations: int, max_draws: int, needs_loss: bool | None = None,
+                      end_loss: Callable | None = None) -> Callable:
     """``run(state, iterations, inner, collect) -> (state, outputs)``, jitted; every argument dynamic.
 
     Args:
@@ -30,6 +34,8 @@ def make_chunk_runner(plan: Plan, backends: list, loss_fn: Callable, step: Calla
         max_iterations: the most iterations one chunk runs (the size of the record buffers).
         max_draws: the most draws one chunk collects (the size of the draw buffers).
         needs_loss: the step returns the loss (default: when a group consumes the gradient).
+        end_loss: ``state -> (total, terms)`` recorded at the end of a chunk whose steps return no loss
+            (default: the full loss, averaged over chains).
 
     One iteration runs ``inner`` steps (``1``, or ``plan.thin`` when collecting) and records the loss
     at the start of its last step; when ``collect``, it also writes every drawn group's position and
@@ -38,7 +44,7 @@ def make_chunk_runner(plan: Plan, backends: list, loss_fn: Callable, step: Calla
     ``max_draws`` leading entries for draws and ``{group: {field: (D, K)}}``, and ``traces``
     ``{group: {field: (I, K)}}`` of the backends' ``traced`` fields at every iteration (the ELBO of a VI
     group); only the first ``iterations`` entries are meaningful. Without gradient groups no step needs the loss (kernels
-    evaluate their own log-density): it is evaluated once, at the end of the chunk, into entry 0.
+    evaluate their own log-density): ``end_loss`` is evaluated once, at the end of the chunk, into entry 0.
 
     The steps carry no finiteness bookkeeping (a per-step select over every value and optimiser
     state costs about 25 % on small networks); the caller checks the chunk's losses and, after a
@@ -48,13 +54,23 @@ def make_chunk_runner(plan: Plan, backends: list, loss_fn: Callable, step: Calla
     if needs_loss is None:
         needs_loss = any(b.consumes == GRADIENT for b in backends)
     traced = {i: b.traced for i, b in enumerate(backends) if b.traced}
+    if end_loss is None:
+        end_loss = lambda s: mean_loss(plan, backends, loss_fn, s)  # noqa: E731
+    collects = bool(plan.mcmc)  # no chain to collect (VI, optimisers): no draw writes to pay for at every step
+
+    def keys_for(s):
+        """The keys of the next ``block_len * thin`` steps from ``s``: ``{name: (block_len * thin, ...)}``."""
+        return jax.vmap(lambda t: step_keys(s.key, t))(s.step + jnp.arange(block_len * thin))
 
     def drawn(s):
         return tuple({k: v for k, v in pos.items() if k in keys} for pos in member_positions(plan, backends, s.groups))
 
+    block_len = min(KEY_BLOCK, max_iterations)
+
     def run(state, iterations, inner, collect):
-        table = jax.vmap(lambda t: step_keys(state.key, t))(state.step + jnp.arange(max_iterations * thin))
-        probe = jax.eval_shape(step, state, jax.tree_util.tree_map(lambda a: a[0], table))[1]
+        first = jax.tree_util.tree_map(lambda a: jax.ShapeDtypeStruct(a.shape[1:], a.dtype),
+                                       jax.eval_shape(keys_for, state))
+        probe = jax.eval_shape(step, state, first)[1]
         zeros = lambda shape_dtype, n: jnp.zeros((n,) + shape_dtype.shape, shape_dtype.dtype)  # noqa: E731
         loss_shapes = jax.eval_shape(lambda s: mean_loss(plan, backends, loss_fn, s), state)
         totals, terms = (zeros(a, max_iterations) for a in loss_shapes)
@@ -62,7 +78,7 @@ def make_chunk_runner(plan: Plan, backends: list, loss_fn: Callable, step: Calla
         infos = jax.tree_util.tree_map(lambda a: zeros(a, max_draws), probe[2])
         traces = {g: {f: zeros(probe[2][g][f], max_iterations) for f in fields} for g, fields in traced.items()}
 
-        def block(i, s):
+        def block(i, s, table):
             """``inner`` steps; the last one's loss, and the block's diagnostics."""
             def one(j, c):
                 s, (_, _, acc) = c
@@ -78,27 +94,36 @@ def make_chunk_runner(plan: Plan, backends: list, loss_fn: Callable, step: Calla
             s, (total, term, acc) = jax.lax.fori_loop(0, inner, one, (s, start))
             return s, total, term, {g: {f: _finish(f, v, inner) for f, v in fields.items()} for g, fields in acc.items()}
 
-        def iteration(i, c):
-            s, totals, terms, draws, infos, traces = c
-            s, total, term, info = block(i, s)
-            if needs_loss:  # sampling-only steps compute no loss: the chunk records one at its end
-                totals = jax.lax.dynamic_update_index_in_dim(totals, total.astype(totals.dtype), i, 0)
-                terms = jax.lax.dynamic_update_index_in_dim(terms, term.astype(terms.dtype), i, 0)
+        def key_block(b, c):
+            """Up to ``block_len`` iterations, on the keys of their steps derived at once."""
+            table = keys_for(c[0])
+            offset = b * block_len
 
-            # an unconditional in-place write (a cond here costs more per step than the write); outside a
-            # collecting chunk it goes to the last slot, which nothing reads
-            slot = jnp.where(collect, jnp.minimum(i, max_draws - 1), max_draws - 1)
-            put = lambda b, v: jax.lax.dynamic_update_index_in_dim(b, v.astype(b.dtype), slot, 0)  # noqa: E731
-            draws = jax.tree_util.tree_map(put, draws, drawn(s))
-            infos = jax.tree_util.tree_map(put, infos, info)
-            traces = {g: {f: jax.lax.dynamic_update_index_in_dim(b, info[g][f].astype(b.dtype), i, 0)
-                          for f, b in fields.items()} for g, fields in traces.items()}
-            return s, totals, terms, draws, infos, traces
+            def iteration(local, c):
+                s, totals, terms, draws, infos, traces = c
+                i = offset + local
+                s, total, term, info = block(local, s, table)
+                if needs_loss:  # sampling-only steps compute no loss: the chunk records one at its end
+                    totals = jax.lax.dynamic_update_index_in_dim(totals, total.astype(totals.dtype), i, 0)
+                    terms = jax.lax.dynamic_update_index_in_dim(terms, term.astype(terms.dtype), i, 0)
+                if collects:
+                    # an unconditional in-place write (a cond here costs more per step than the write);
+                    # outside a collecting chunk it goes to the last slot, which nothing reads
+                    slot = jnp.where(collect, jnp.minimum(i, max_draws - 1), max_draws - 1)
+                    put = lambda b, v: jax.lax.dynamic_update_index_in_dim(b, v.astype(b.dtype), slot, 0)  # noqa: E731
+                    draws = jax.tree_util.tree_map(put, draws, drawn(s))
+                    infos = jax.tree_util.tree_map(put, infos, info)
+                traces = {g: {f: jax.lax.dynamic_update_index_in_dim(b, info[g][f].astype(b.dtype), i, 0)
+                              for f, b in fields.items()} for g, fields in traces.items()}
+                return s, totals, terms, draws, infos, traces
 
+            return jax.lax.fori_loop(0, jnp.minimum(block_len, iterations - offset), iteration, c)
+
+        num_blocks = (iterations + block_len - 1) // block_len
         state, totals, terms, draws, infos, traces = jax.lax.fori_loop(
-            0, iterations, iteration, (state, totals, terms, draws, infos, traces))
+            0, num_blocks, key_block, (state, totals, terms, draws, infos, traces))
         if not needs_loss:
-            total, term = mean_loss(plan, backends, loss_fn, state)
+            total, term = end_loss(state)
             totals, terms = totals.at[0].set(total), terms.at[0].set(term)
         return state, (totals, terms, draws, infos, traces)
 

@@ -237,8 +237,8 @@ def _blocks(sampled):
 def _common_schedule(sampled, handles) -> tuple[int, str, int, int]:
     """``(num_chains, chain_method, keep, thin)`` shared by every sampled group (else an error).
 
-    VI groups fit one q (one chain) and contribute ``posterior_draws`` draws, which must line up with the
-    MCMC groups' ``keep`` when both are in one solve (their draws are paired by index).
+    VI groups contribute ``posterior_draws`` draws of q; with MCMC groups in the same solve, as many as the
+    chains keep (q's draws are i.i.d., each is paired with one MCMC draw by index).
     """
     if not sampled:
         return 1, "vectorized", 0, 1
@@ -259,9 +259,9 @@ def _common_schedule(sampled, handles) -> tuple[int, str, int, int]:
                 f"the VI and MCMC groups of one solve share num_chains and chain_method (chain k of every group is one "
                 f"joint run), but got {rows}; pass the same values to every .vi(...) and .bayesian(...)")
         if mcmc and {c.keep for _, c in mcmc} != draws:
-            raise ConfigurationError(
-                f"VI and MCMC groups in one solve: .vi(posterior_draws={draws.pop()}) must equal the MCMC groups' "
-                f"keep ({sorted({c.keep for _, c in mcmc})}), since each VI draw is paired with one MCMC draw")
+            log.info("VI and MCMC groups in one solve: q gives as many draws as the chains keep (%s), each paired "
+                     "with one MCMC draw; posterior_draws=%s applies to VI-only solves",
+                     sorted({c.keep for _, c in mcmc}), sorted(draws))
         if not mcmc:
             (k, method), = chains
             return k, method, draws.pop(), 1

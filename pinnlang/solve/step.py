@@ -82,16 +82,18 @@ GRAD_BATCH_STREAM = 8  # fold_in(solve key, GRAD_BATCH_STREAM): the shuffles of 
 
 def make_step_keys(plan: Plan, backends: list, active: frozenset | None = None,
                    stochastic: bool = False) -> Callable:
-    """``keys(key, step) -> {"kernel": (K, D, 2), "batch": (K, D, 2)[, MODEL_KEY: (K, 2)]}``: every key a step uses.
+    """``keys(key, step) -> {"kernel": (K, D, 2)[, "batch": (K, D, 2)][, MODEL_KEY: (K, 2)]}``: every key a step uses.
 
     Chain k's density group g moves with ``fold_in(fold_in(fold_in(key, step), CHAIN_STREAM), k), g)``.
     The keys depend only on the base key and the step, so chunking, interrupts and resumes change
     nothing; the runner derives them for a whole chunk at once (vectorised threefry: deriving them one
     step at a time inside the loop cost several microseconds a step on CPU). ``active``: only these groups
     (a substep's). ``stochastic``: the loss calls stochastic models; chain k's loss sees ``keys[MODEL_KEY][k]``.
+    ``"batch"`` is there when a density group takes minibatches.
     """
     dens = [g.index for g in plan.groups if backends[g.index].consumes != GRADIENT
             and (active is None or g.index in active)]
+    batched = any(getattr(plan.configs[g], "batch_size", None) for g in dens)
 
     def keys(key, step):
         out = {}
@@ -99,8 +101,9 @@ def make_step_keys(plan: Plan, backends: list, active: frozenset | None = None,
             base = jax.random.fold_in(jax.random.fold_in(key, step), CHAIN_STREAM)
             chains = chain_keys(base, plan.num_chains)
             out["kernel"] = jax.vmap(lambda c: jnp.stack([jax.random.fold_in(c, g) for g in dens]))(chains)
-            out["batch"] = jax.vmap(lambda c: jnp.stack([jax.random.fold_in(c, BATCH_OFFSET + g) for g in dens]))(
-                chains)
+            if batched:  # only minibatched groups read them (deriving keys costs ~0.05 us each, every step)
+                out["batch"] = jax.vmap(lambda c: jnp.stack([jax.random.fold_in(c, BATCH_OFFSET + g)
+                                                             for g in dens]))(chains)
         if stochastic:
             out[MODEL_KEY] = chain_keys(jax.random.fold_in(jax.random.fold_in(key, step), MODEL_STREAM),
                                         plan.num_chains)

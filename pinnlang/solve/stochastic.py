@@ -18,6 +18,8 @@ Evaluation: ``crux.eval(expr, num_samples=S, key=...)`` gives ``(1, S, ...)`` dr
 
 from __future__ import annotations
 
+import logging
+
 import jax
 import jax.numpy as jnp
 
@@ -26,6 +28,8 @@ from ..errors import ConfigurationError
 from ..trace.sampling_config import FULL, SamplingConfig
 from ..validate import integer
 
+log = logging.getLogger("pinnlang")
+
 EVAL_STREAM = 3  # fold_in(fold_in(core key, EVAL_STREAM), call): default keys of crux.eval's MC draws
 
 
@@ -33,6 +37,30 @@ def stochastic_names(nodes=(), handles=None) -> list[str]:
     """Names of the stochastic models that ``nodes`` call (or among ``handles``, ``{key: handle}``)."""
     found = GraphAnalysis(list(nodes)).handles if handles is None else handles
     return sorted(h.name for h in found.values() if getattr(h, "stochastic", False))
+
+
+def group_stochastic_models(loss, stages, g: int) -> list[str]:
+    """Names of the stochastic models group ``g``'s log-density calls (the terms of its stages, else all)."""
+    mine = [st.terms for st in stages if g in st.groups]
+    terms = sorted({i for t in mine for i in t}) if mine else range(len(loss.terms_nodes))
+    return stochastic_names(loss.terms_nodes[i] for i in terms)
+
+
+def warn_stochastic_initializers(plan, loss, stages, pending: dict):
+    """A WARNING for each initialiser fitted to a log-density that calls a stochastic model.
+
+    An initialiser evaluates its log-density many times and needs one fixed function, so it runs with the
+    models in inference mode (dropout off): its starts and mass matrix approximate that posterior, not the
+    noisy one the kernel then samples.
+    """
+    if not loss.program.analysis.stochastic_models:
+        return
+    for g, init in pending.items():
+        names = group_stochastic_models(loss, stages, g)
+        if names:
+            log.warning("%s: the initialiser %r is fitted with %s in inference mode (dropout off): a fixed "
+                        "log-density, unlike the kernel's, which draws new masks every step; its starts and mass "
+                        "matrix are those of the deterministic network", plan.groups[g].label, init, ", ".join(names))
 
 
 def check_stochastic_kernels(plan, loss, stages=()):
@@ -49,9 +77,7 @@ def check_stochastic_kernels(plan, loss, stages=()):
         cfg = plan.configs[g.index]
         if not (isinstance(cfg, SamplingConfig) and cfg.family == FULL):
             continue
-        mine = [st.terms for st in stages if g.index in st.groups]
-        terms = sorted({i for t in mine for i in t}) if mine else range(len(loss.terms_nodes))
-        names = stochastic_names(loss.terms_nodes[i] for i in terms)
+        names = group_stochastic_models(loss, stages, g.index)
         if names:
             raise ConfigurationError(
                 f"{g.label} is sampled by {cfg.name}, a full-data kernel whose accept/reject step needs one fixed "

@@ -10,6 +10,8 @@ is unbiased with variance ``h² p / q`` per entry, so the standardised MC error 
 ``1`` if the points shared a mask). Each check fails a correct implementation with probability below 1e-4.
 """
 
+import logging
+
 import blackjax
 import equinox as eqx
 import jax
@@ -371,3 +373,15 @@ def test_predictive_with_posterior_draws_and_dropout(sgld_dropout_net):
     _, model_key = jax.random.split(jax.random.PRNGKey(2))
     np.testing.assert_array_equal(out.f, crux.eval(u, key=model_key))
     assert not np.allclose(out.f, crux.eval(u))  # dropout is on in the draws
+
+
+def test_an_initialiser_on_a_stochastic_log_density_says_it_fits_inference_mode(caplog):
+    dom, x, xs = _line()
+    net = pl.nn.wrap(DropNet(jax.random.PRNGKey(0)), name="u")
+    net.initialize(pl.bayesian.laplace(hessian="diagonal"))
+    net.bayesian(blackjax.sgld, step_size=1e-4, warmup=0, keep=2, prior=pl.bayesian.priors.gaussian(sigma=1.0))
+    crux = pl.core([(net(x) - 1.0).gaussian_nll(0.5)], seed=3)
+    with caplog.at_level(logging.WARNING, logger="pinnlang"):
+        crux.solve(2, progress=False)
+    assert "fitted with u in inference mode (dropout off)" in caplog.text
+    assert net.initialization is not None

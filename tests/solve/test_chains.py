@@ -10,8 +10,10 @@ import pytest
 
 import pinnlang as pl
 from pinnlang.errors import ConfigurationError
+from stats_helpers import assert_mixing
 
 K, KEEP = 4, 1000
+RIDGE_ESS_FLOOR = 200  # bulk / folded ESS of 4 x 1000 NUTS draws on the ridge: 378-735 (seeds 0-5, both spellings)
 
 
 def ridge(two_handles: bool, seed: int = 0, kernel=blackjax.nuts, **kw):
@@ -46,7 +48,9 @@ def test_ridge_chains_are_independent_and_the_prior_spread_is_recovered(two_hand
     """Every spelling of the problem gives the same answer.
 
     Independent chains have cross-chain correlations of order 1/sqrt(ESS per chain); 5/sqrt(ESS) is a
-    bound exceeded with negligible probability (the coupled loop gave 0.996). a - b is untouched by the
+    bound exceeded with negligible probability (the coupled loop gave 0.996). Bulk and folded ESS stay
+    above ``RIDGE_ESS_FLOOR`` and R-hat below ``rhat_bound(4, 1000, 200)`` ≈ 1.090 (p = 1e-4; the coupled
+    loop gave 1.53). a - b is untouched by the
     likelihood, so its posterior sd is the prior's, sqrt(2): checked within 4 standard errors of an sd
     estimated from ESS draws (relative SE 1/sqrt(2 ESS)).
     """
@@ -56,7 +60,8 @@ def test_ridge_chains_are_independent_and_the_prior_spread_is_recovered(two_hand
     ess_diff = float(pl.bayesian.ess(diff[..., None])[0])
     ess_per_chain = np.asarray(pl.bayesian.ess(draws)).min() / K
     assert cross_chain_correlation(draws[..., 0]) < 5 / np.sqrt(ess_per_chain)
-    assert np.all(np.asarray(pl.bayesian.rhat(draws)) < 1.01)
+    for i in range(2):
+        assert_mixing(draws[..., i:i + 1], RIDGE_ESS_FLOOR, f"ridge component {i}")
     assert abs(diff.std() / np.sqrt(2.0) - 1.0) < 4 / np.sqrt(2 * ess_diff), (diff.std(), ess_diff)
     assert len(crux._engine.plan.sampled) == 1  # one kernel over (a, b): one adaptation, one mass matrix
 

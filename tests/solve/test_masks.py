@@ -13,6 +13,7 @@ import pytest
 import pinnlang as pl
 from pinnlang.errors import ConfigurationError
 from pinnlang.solve.posterior import CONSTANT, DRAWS, STEPS
+from stats_helpers import assert_mixing
 
 SIGMA = 0.05
 
@@ -233,7 +234,8 @@ def test_pattern_d_gibbs_blocks_sample_the_exact_linear_regression_posterior():
     post = lin.posterior_samples
     draws = np.stack([np.asarray(post.weight)[..., 0, 0], np.asarray(post.bias)[..., 0]], axis=-1)  # (K, N, 2)
     ess = np.asarray(pl.bayesian.ess(draws))
-    assert np.all(np.asarray(pl.bayesian.rhat(draws)) < 1.02)
+    for i in range(2):  # bulk / folded ESS 2100-3700 over seeds 0-4; R-hat below rhat_bound(4, 1500, 1000) ~ 1.018
+        assert_mixing(draws[..., i:i + 1], 1000, f"Pattern D component {i}")
     for i in range(2):
         d = draws[..., i].reshape(-1)
         mcse = d.std() / np.sqrt(ess[i])

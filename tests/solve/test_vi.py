@@ -1,5 +1,7 @@
 """Variational inference on the group engine: the optimal Gaussian approximations, masks, Pattern E, errors."""
 
+import logging
+
 import blackjax
 import equinox as eqx
 import jax
@@ -138,14 +140,18 @@ def test_pattern_e_vi_head_and_mcmc_body_layer_in_one_solve():
     assert "acceptance_rate" in net.posterior_diagnostics
 
 
-def test_pattern_e_needs_as_many_vi_draws_as_kept_mcmc_draws_and_the_same_chains():
+def test_pattern_e_draws_as_many_from_q_as_the_chains_keep_and_needs_the_same_chains(caplog):
     dom, x, net, ys, head = regression()
     a = pl.np.parameter((1,), name="a")
     a.bayesian(blackjax.nuts, warmup=10, keep=20)
     net.mask(head).vi(blackjax.meanfield_vi, optimizer=optax.adam(1e-2), posterior_draws=30)
     crux = pl.core([(a * net(x) - ys).gaussian_nll(0.05)])
-    with pytest.raises(ConfigurationError, match=r"posterior_draws=30\) must equal the MCMC groups' keep \(\[20\]\)"):
+    with caplog.at_level(logging.INFO, logger="pinnlang"):
         crux.solve(30)
+    assert "q gives as many draws as the chains keep ([20])" in caplog.text
+    w = np.asarray(net.posterior_samples.output_layer.weight)
+    assert w.shape[:2] == (1, 20) and np.all(w.std(axis=1) > 0)  # i.i.d. draws of q, one per draw of a
+    assert np.asarray(a.posterior_samples).shape == (1, 20, 1)
     a.bayesian(blackjax.nuts, warmup=10, keep=30, num_chains=2)
     with pytest.raises(ConfigurationError, match="share num_chains and chain_method"):
         crux.solve(40)
