@@ -27,14 +27,14 @@ from .progress import Progress, progress_enabled
 from .run import Execution, RunRecord, chunk_plan
 from .state import as_members, member_positions
 from .stochastic import check_stochastic_kernels, warn_stochastic_initializers
+from .streams import DRAW_STREAM, WARM_STREAM
 from .substeps import Substep, parse_substeps, stage_loss
-from .warm_start import WARM_STREAM, pending_initializers, run_initializers
+from .warm_start import pending_initializers, run_initializers
 from ..validate import integer
 
 log = logging.getLogger("pinnlang")
 
 GIB = 1 << 30
-DRAW_STREAM = 4  # fold_in(fold_in(solve key, epoch), DRAW_STREAM): the stream of the draws of q after a VI solve
 
 
 def _integer(name: str, value, *, allow_none: bool = False):

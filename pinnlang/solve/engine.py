@@ -15,11 +15,10 @@ from .plan import Plan
 from .start import make_start
 from .state import as_members, assemble, member_positions
 from .step import make_step, make_step_keys, mean_loss
+from .streams import LOSS_BATCH_STREAM, RESAMPLE_STREAM
 from .substeps import make_substepped, transitions_per_epoch
 
 log = logging.getLogger("pinnlang")
-RESAMPLE_STREAM = 0  # fold_in(fold_in(key, step), RESAMPLE_STREAM): the stream of resampled points
-LOSS_BATCH_STREAM = 9  # fold_in(fold_in(key, step), LOSS_BATCH_STREAM): the minibatch of a chunk's loss estimate
 
 
 def build_backends(plan: Plan, resampling: bool) -> list:

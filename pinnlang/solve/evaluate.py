@@ -13,7 +13,8 @@ from ..trace import Node
 from ..trace.ops import as_node
 from . import predictive as predictive_draws
 from .posterior import CONSTANT, DRAWS, STEPS
-from .stochastic import EVAL_STREAM, mc_request
+from .stochastic import mc_request
+from .streams import EVAL_STREAM
 
 OUTPUT_BUDGET = 1 << 26  # values per chunk of draws (256 MB of float32 outputs)
 

@@ -23,8 +23,8 @@ from ..errors import ConfigurationError, ShapeError
 from ..trace import Apply, Constant, ModelCall, Node, Parameter, Reduction, as_node, walk
 from ..validate import integer, is_real
 from .stochastic import resolve_key, stochastic_names
+from .streams import PREDICTIVE_STREAM
 
-PREDICTIVE_STREAM = 2  # fold_in(fold_in(core key, PREDICTIVE_STREAM), call): default noise keys (0: noise, 1: solve)
 
 
 class PredictiveDraws(NamedTuple):

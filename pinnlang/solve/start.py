@@ -11,8 +11,8 @@ from ..backends.base import GRADIENT, Problem
 from .plan import Plan
 from .state import SolverState, as_kernel, as_members, fixed_values, group_position, jitter, map_chains
 from .step import _views, group_logdensity
+from .streams import INIT_STREAM
 
-INIT_STREAM = 3  # fold_in(fold_in(key, step), INIT_STREAM): the stream of chain initialisation
 
 
 def make_start(plan: Plan, backends: list, loss_fn: Callable, reused: frozenset) -> Callable:

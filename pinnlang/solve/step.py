@@ -18,6 +18,7 @@ from ..backends.base import GRADIENT, Problem
 from ..compile.program import MODEL_KEY, with_model_key
 from .plan import Plan
 from .state import SolverState, as_kernel, as_members, assemble, chain_keys, map_chains, member_positions
+from .streams import BATCH_OFFSET, CHAIN_STREAM, GRAD_BATCH_STREAM, MODEL_STREAM
 
 
 def group_log_prior(plan: Plan, g: int) -> Callable:
@@ -73,11 +74,7 @@ def _views(plan: Plan, chained: dict, shared: dict) -> list:
     return [chained[g.index] if g.index in chained else shared[g.index] for g in plan.groups]
 
 
-CHAIN_STREAM = 1  # fold_in(fold_in(key, step), CHAIN_STREAM): the stream of the chains' transitions
-MODEL_STREAM = 7  # fold_in(fold_in(fold_in(key, step), MODEL_STREAM), chain): the keys of stochastic models
 KEY_SLOT = -1  # the entry of the chained positions that carries each chain's model key (groups are >= 0)
-BATCH_OFFSET = 10_000  # the minibatch key of density group g is fold_in(chain key, BATCH_OFFSET + g)
-GRAD_BATCH_STREAM = 8  # fold_in(solve key, GRAD_BATCH_STREAM): the shuffles of the optimised groups' minibatches
 
 
 def make_step_keys(plan: Plan, backends: list, active: frozenset | None = None,

@@ -27,10 +27,9 @@ from ..compile.program import GraphAnalysis
 from ..errors import ConfigurationError
 from ..trace.sampling_config import FULL, SamplingConfig
 from ..validate import integer
+from .streams import EVAL_STREAM
 
 log = logging.getLogger("pinnlang")
-
-EVAL_STREAM = 3  # fold_in(fold_in(core key, EVAL_STREAM), call): default keys of crux.eval's MC draws
 
 
 def stochastic_names(nodes=(), handles=None) -> list[str]:

@@ -25,10 +25,10 @@ from ..errors import ConfigurationError
 from ..validate import integer
 from .plan import Plan
 from .step import make_step, make_step_keys, mean_loss
+from .streams import SUBSTEP_STREAM
 
 log = logging.getLogger("pinnlang")
 
-SUBSTEP_STREAM = 6  # stage s, step j of an epoch draws from fold_in(fold_in(key, SUBSTEP_STREAM + s), j)
 
 
 class Substep(NamedTuple):

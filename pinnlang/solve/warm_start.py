@@ -21,10 +21,9 @@ from ..trace.vi_config import VIConfig
 from .plan import Plan
 from .state import as_kernel, as_members, fixed_values, group_position
 from .step import group_logdensity
+from .streams import WARM_STREAM
 
 log = logging.getLogger("pinnlang")
-
-WARM_STREAM = 5  # fold_in(fold_in(solve key, epoch), WARM_STREAM): the stream of the initialisers
 
 
 class WarmStart(NamedTuple):

@@ -22,7 +22,7 @@ import pytest
 from scipy import stats
 
 import pinnlang as pl
-from pinnlang.solve.step import MODEL_STREAM
+from pinnlang.solve.streams import MODEL_STREAM
 from stats_helpers import P_CHECK, assert_close, assert_in_band, seed_for
 
 P = 0.3  # the dropout rate
