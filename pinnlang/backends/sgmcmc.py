@@ -2,9 +2,9 @@
 
 Their state is the position itself, their step takes ``(key, position, minibatch, step_size)``
 and returns only a position: no info, so the only diagnostic is the known number of (stochastic)
-gradients of a step, ``num_integration_steps`` (SGLD 1, SGHMC its ``num_integration_steps``). The solve hands the backend the
-group's log-density on this step's minibatch (sums rescaled to the full data), and the
-gradient estimator is its gradient.
+gradients of a step, ``num_integration_steps`` (SGLD 1, SGHMC its ``num_integration_steps``). The
+solve hands the backend the group's log-density on this step's minibatch (sums rescaled to the full
+data), and the gradient estimator is its gradient.
 
 Two extensions of blackjax's interface, for the long SG-MCMC runs of deep-learning practice:
 

@@ -108,8 +108,9 @@ def to_arviz(crux, *, log_likelihood: bool = True, coords: dict | None = None, d
     Groups: ``posterior`` (every sampled parameter under its ``name``, each array leaf of a sampled
     network as ``<name>.<key path>``, e.g. ``u.layers.0.weight``, all ``(chain, draw, ...)``);
     ``sample_stats`` (``diverging``, ``acceptance_rate``, ``energy``, ``lp``, ``n_steps`` (integration
-    steps, summed over a thinning block), ``tree_depth`` (NUTS) where the kernel gives them); ``log_likelihood`` and ``observed_data`` (one variable per ``gaussian_nll`` /
-    ``categorical_nll`` loss term, named like the term). VI draws, ``(1, N, ...)``, export the same way.
+    steps, summed over a thinning block), ``tree_depth`` (NUTS) where the kernel gives them);
+    ``log_likelihood`` and ``observed_data`` (one variable per ``gaussian_nll`` / ``categorical_nll``
+    loss term, named like the term). VI draws, ``(1, N, ...)``, export the same way.
     ``arviz.loo``/``waic`` then take ``var_name=<term>`` when there are several likelihood terms.
 
     Args:
