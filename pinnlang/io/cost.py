@@ -34,7 +34,8 @@ class SamplingCost:
         name: the handle's display name.
         num_chains, num_draws: ``K`` and ``N``.
         kept_gradients: ``(K,)`` gradient evaluations per chain of the collection phase (every step from
-            the first kept draw's block to the last, thinning steps included; no warmup).
+            the first kept draw's block to the last, thinning steps included; no warmup), summed over the
+            handle's blocks when masks split it into several.
         total_gradients: per chain (mean over chains) over every step of the solve: warmup, burn-in and
             collection; ``None`` when the steps before the collection were not recorded (a user kernel
             whose info may lack the count, draws set by hand).

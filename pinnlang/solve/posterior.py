@@ -58,6 +58,8 @@ class DrawBuffer:
             for f, v in fields.items():
                 v = np.asarray(v)
                 if f not in store:
+                    if self.n > 0:  # new since the earlier draws (a checkpoint of an older version)
+                        continue  # a field known for only some draws would be garbage for the others
                     store[f] = np.empty((self.keep,) + v.shape[1:], v.dtype)
                 store[f][sl] = v[:length]
         self.n += length
