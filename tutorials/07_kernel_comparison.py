@@ -15,7 +15,8 @@ posterior is Gaussian (Bayesian linear regression), which makes it a clean test 
   factor 1/(1 - ε·λ/2) for a direction of curvature λ, so a small step and thinning are needed.
 
 For each kernel the script reports the posterior mean and standard deviation against the closed form,
-the mean acceptance rate (NUTS/HMC/MALA; SGLD has none) and the bulk ESS per second of sampling. The
+the mean acceptance rate (NUTS/HMC/MALA; SGLD has none), the bulk ESS per second of sampling and per
+1000 gradient evaluations (``pl.io.sampling_cost``: the cost measure that does not depend on the machine). The
 speed is measured on a *second* ``solve`` that continues the chains (same compiled code, no new
 warmup), so compilation and adaptation are not counted. Mean errors are judged in units of the Monte
 Carlo standard error std/√ESS: an exact sampler lands within a few of them.
@@ -65,10 +66,11 @@ for name, (factory, kwargs, warmup, keep, thin) in KERNELS.items():
     chains = theta.posterior_samples                                   # (K, N, 2)
     draws = chains.reshape(-1, 2)
     ess = np.asarray(pl.bayesian.ess(chains))
-    diag = theta.posterior_diagnostics
+    diag = theta.posterior_diagnostics  # SGLD has no acceptance rate, only its one gradient per step
+    cost = pl.io.sampling_cost(crux)["theta"]  # gradients of the kept draws (the timed solve, no warmup)
     results[name] = dict(chains=chains, mean=draws.mean(0), std=draws.std(0, ddof=1), ess=ess, seconds=seconds,
-                         rhat=np.asarray(pl.bayesian.rhat(chains)),
-                         accept=float(np.mean(diag["acceptance_rate"])) if diag else float("nan"))
+                         rhat=np.asarray(pl.bayesian.rhat(chains)), ess_per_1k_grad=cost.ess_per_1k_gradients,
+                         accept=float(np.mean(diag["acceptance_rate"])) if "acceptance_rate" in diag else float("nan"))
 
 # ---- the exact posterior (same noisy data as the likelihood) -------------------------------------------------
 xs = np.asarray(dom.context["interior"][:, 0], np.float64)
@@ -79,7 +81,7 @@ exact_mean, exact_std = cov @ X.T @ d / SIGMA**2, np.sqrt(np.diag(cov))
 
 print(f"exact: mean ({exact_mean[0]:.4f}, {exact_mean[1]:.4f}), std ({exact_std[0]:.4f}, {exact_std[1]:.4f})")
 print(f"{'kernel':<6} {'mean A':>8} {'mean B':>8} {'std/exact':>14} {'|err|/MCSE':>12} {'accept':>7} "
-      f"{'ESS min':>8} {'ESS/s':>8} {'R-hat':>6}")
+      f"{'ESS min':>8} {'ESS/s':>8} {'ESS/1k grad':>11} {'R-hat':>6}")
 values = {}
 for name, r in results.items():
     mcse = r["std"] / np.sqrt(r["ess"])
@@ -88,10 +90,10 @@ for name, r in results.items():
     r["ess_per_s"] = float(r["ess"].min() / r["seconds"])
     print(f"{name:<6} {r['mean'][0]:8.4f} {r['mean'][1]:8.4f} {r['std_ratio'][0]:6.3f} {r['std_ratio'][1]:6.3f} "
           f"{r['z'].max():12.2f} {r['accept']:7.2f} {r['ess'].min():8.0f} {r['ess_per_s']:8.0f} "
-          f"{r['rhat'].max():6.3f}")
+          f"{r['ess_per_1k_grad']:11.3g} {r['rhat'].max():6.3f}")
     values.update({f"{name}_z": float(r["z"].max()), f"{name}_std_ratio": float(r["std_ratio"].max()),
                    f"{name}_accept": r["accept"], f"{name}_ess": float(r["ess"].min()),
-                   f"{name}_ess_per_s": r["ess_per_s"]})
+                   f"{name}_ess_per_s": r["ess_per_s"], f"{name}_ess_per_1k_grad": r["ess_per_1k_grad"]})
 
 fig, axes = pl.plot.figure(2, len(results), height=2.6)
 for row, (name, r) in zip(axes, results.items()):

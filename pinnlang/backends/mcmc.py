@@ -15,7 +15,7 @@ import jax.numpy as jnp
 from jax.flatten_util import ravel_pytree
 
 from ..errors import ConfigurationError
-from ..trace.sampling_config import FULL, SamplingConfig, factory_signature
+from ..trace.sampling_config import FULL, STEPS, SamplingConfig, factory_signature
 from .adaptation import window_adaptation
 from .base import DENSITY, Backend, Tuning
 
@@ -72,6 +72,10 @@ def mcmc_backend(config: SamplingConfig, reinit: bool) -> Backend:
     tuned = [k for k in ("step_size", "inverse_mass_matrix") if k in factory_signature(config.factory).parameters]
     fixed = {k: v for k, v in kw.items() if k not in tuned}  # step size and metric live in the tuning
     fields = tuple(config.diagnostics)
+    fixed_steps = config.fixed_steps  # MALA, random-walk Metropolis: the info has no step count
+    # the step count of every transition, warmup included, goes to history.traces (the cost of the whole solve);
+    # user kernels' infos may lack it, and a traced field must be in every step's info
+    traced = (STEPS,) if config.name in ("nuts", "hmc") or fixed_steps is not None else ()
 
     def init_tuning(position, update=None) -> Tuning:
         """The block's tuning at the start; ``update`` (a warm start's kernel arguments) overrides ``.bayesian``'s."""
@@ -103,6 +107,8 @@ def mcmc_backend(config: SamplingConfig, reinit: bool) -> Backend:
             state = alg.init(position_of(state))
         state, info = alg.step(key, state)
         out = {f: jnp.asarray(_field(info, f)) for f in fields if _field(info, f) is not None}
+        if fixed_steps is not None:
+            out[STEPS] = jnp.asarray(fixed_steps, jnp.int32)
         if adapts:
             if _field(info, "acceptance_rate") is None:
                 raise ConfigurationError(
@@ -131,4 +137,4 @@ def mcmc_backend(config: SamplingConfig, reinit: bool) -> Backend:
 
     accepts = frozenset(factory_signature(config.factory).parameters) - {"logdensity_fn"}
     return Backend(config.name, DENSITY, init, step, position_of, init_tuning, tune, fields + (LP,), config.warmup,
-                   accepts=accepts)
+                   traced=traced, accepts=accepts)

@@ -1,9 +1,10 @@
 """Stochastic-gradient kernels (blackjax.sgld, sghmc) as density backends.
 
 Their state is the position itself, their step takes ``(key, position, minibatch, step_size)``
-and returns only a position: no info, so no diagnostics. The solve hands the backend the
-group's log-density on this step's minibatch (sums rescaled to the full data), and the
-gradient estimator is its gradient.
+and returns only a position: no info, so the only diagnostic is the known number of (stochastic)
+gradients of a step, ``num_integration_steps`` (SGLD 1, SGHMC its ``num_integration_steps``). The
+solve hands the backend the group's log-density on this step's minibatch (sums rescaled to the full
+data), and the gradient estimator is its gradient.
 
 Two extensions of blackjax's interface, for the long SG-MCMC runs of deep-learning practice:
 
@@ -23,7 +24,7 @@ from typing import Any, NamedTuple
 import jax.numpy as jnp
 
 from ..errors import ConfigurationError
-from ..trace.sampling_config import STEP_ARGS, STOCHASTIC, SamplingConfig, factory_signature
+from ..trace.sampling_config import STEP_ARGS, STEPS, STOCHASTIC, SamplingConfig, factory_signature
 from .base import DENSITY, Backend, count, counting_tuning
 
 MOMENTUM_RESAMPLE = "momentum_resample_every"
@@ -61,8 +62,11 @@ def sgmcmc_backend(config: SamplingConfig) -> Backend:
             return {**step_kwargs, "step_size": jnp.asarray(schedule(tuning.t))}
         return step_kwargs
 
+    steps = config.fixed_steps
+    info = (lambda: {}) if steps is None else (lambda: {STEPS: jnp.asarray(steps, jnp.int32)})  # noqa: E731
+    fields = () if steps is None else (STEPS,)
     if every is not None:
-        return _persistent_sghmc(config, factory_kwargs, step_args, every)
+        return _persistent_sghmc(config, factory_kwargs, step_args, every, info, fields)
 
     def init(key, position, tuning, problem):
         del key, tuning, problem
@@ -71,12 +75,13 @@ def sgmcmc_backend(config: SamplingConfig) -> Backend:
     def step(key, state, tuning, problem):
         grad = jax.grad(problem.logdensity_fn)
         alg = config.factory(lambda position, minibatch: grad(position), **factory_kwargs)
-        return alg.step(key, state, None, **step_args(tuning)), {}
+        return alg.step(key, state, None, **step_args(tuning)), info()
 
-    return Backend(config.name, DENSITY, init, step, lambda s: s, counting_tuning, count, (), config.warmup)
+    return Backend(config.name, DENSITY, init, step, lambda s: s, counting_tuning, count, fields, config.warmup,
+                   traced=fields)
 
 
-def _persistent_sghmc(config, factory_kwargs, step_args, every: int) -> Backend:
+def _persistent_sghmc(config, factory_kwargs, step_args, every: int, info, fields) -> Backend:
     """SGHMC whose momentum lives in the state and is redrawn every ``every`` steps (see the module docstring)."""
     from blackjax.sgmcmc.diffusions import sghmc
 
@@ -99,6 +104,7 @@ def _persistent_sghmc(config, factory_kwargs, step_args, every: int) -> Backend:
         grad = jax.grad(problem.logdensity_fn)(state.position)
         position, momentum = update(k_noise, state.position, momentum, grad, args["step_size"],
                                     args.get("temperature", 1.0))
-        return MomentumState(position, momentum), {}
+        return MomentumState(position, momentum), info()
 
-    return Backend(config.name, DENSITY, init, step, lambda s: s.position, counting_tuning, count, (), config.warmup)
+    return Backend(config.name, DENSITY, init, step, lambda s: s.position, counting_tuning, count, fields,
+                   config.warmup, traced=fields)

@@ -13,7 +13,9 @@ from .posterior import chain_layout, diagnostics, display_names, leaf_draws, sam
 log = logging.getLogger("pinnlang")
 
 # pinnlang's diagnostic fields (blackjax info names) -> ArviZ's sample_stats names
-STAT_NAMES = {"is_divergent": "diverging", "acceptance_rate": "acceptance_rate", "energy": "energy", "lp": "lp"}
+STAT_NAMES = {"is_divergent": "diverging", "acceptance_rate": "acceptance_rate", "energy": "energy", "lp": "lp",
+              "num_integration_steps": "n_steps", "num_trajectory_expansions": "tree_depth"}
+INTEGER_STATS = ("num_integration_steps", "num_trajectory_expansions")
 
 
 def posterior_dict(crux) -> dict[str, np.ndarray]:
@@ -62,7 +64,9 @@ def sample_stats_dict(crux) -> dict[str, np.ndarray]:
 
 
 def _stat_array(field: str, value) -> np.ndarray:
-    return np.asarray(value, bool) if field == "is_divergent" else np.asarray(value, np.float64)
+    if field == "is_divergent":
+        return np.asarray(value, bool)
+    return np.asarray(value, np.int64) if field in INTEGER_STATS else np.asarray(value, np.float64)
 
 
 def likelihood_dicts(crux, layout: tuple[int, int]) -> tuple[dict, dict]:
@@ -103,9 +107,10 @@ def to_arviz(crux, *, log_likelihood: bool = True, coords: dict | None = None, d
 
     Groups: ``posterior`` (every sampled parameter under its ``name``, each array leaf of a sampled
     network as ``<name>.<key path>``, e.g. ``u.layers.0.weight``, all ``(chain, draw, ...)``);
-    ``sample_stats`` (``diverging``, ``acceptance_rate``, ``energy``, ``lp`` where the kernel gives
-    them); ``log_likelihood`` and ``observed_data`` (one variable per ``gaussian_nll`` /
-    ``categorical_nll`` loss term, named like the term). VI draws, ``(1, N, ...)``, export the same way.
+    ``sample_stats`` (``diverging``, ``acceptance_rate``, ``energy``, ``lp``, ``n_steps`` (integration
+    steps, summed over a thinning block), ``tree_depth`` (NUTS) where the kernel gives them);
+    ``log_likelihood`` and ``observed_data`` (one variable per ``gaussian_nll`` / ``categorical_nll``
+    loss term, named like the term). VI draws, ``(1, N, ...)``, export the same way.
     ``arviz.loo``/``waic`` then take ``var_name=<term>`` when there are several likelihood terms.
 
     Args:

@@ -4,7 +4,8 @@ In the spirit of NumPyro's ``print_summary``: mean, sd, the highest-density inte
 the Monte Carlo standard error of the mean, bulk and tail ESS, R-hat (pinnlang's own
 ``pl.bayesian.ess`` / ``rhat``, which equal ArviZ's) and the divergences of the handle's kernel.
 A network has hundreds of weights, so it gets one line: the worst R-hat and the smallest ESS over
-its leaves (and over a predictive expression's values when one is given).
+its leaves (and over a predictive expression's values when one is given). A line per handle gives the cost of
+the draws: gradient evaluations and bulk ESS per 1000 of them (:mod:`pinnlang.io.cost`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import numpy as np
 
 from ..bayesian import ess, rhat
 from ._optional import require
+from .cost import handle_cost, min_bulk_ess
 from .posterior import chain_layout, diagnostics, display_names, is_array_valued, leaf_draws, sampled_handles
 
 PARAM_COLUMNS = ("mean", "sd", "hdi_low", "hdi_high", "mcse_mean", "ess_bulk", "ess_tail", "r_hat", "divergences")
@@ -62,12 +64,14 @@ class Summary:
     Attributes:
         parameters: one :class:`ParameterRow` per scalar component of every sampled parameter.
         models: one :class:`ModelRow` per sampled network and per predictive expression.
+        costs: one :class:`~pinnlang.io.cost.SamplingCost` per handle whose kernel counts its integration steps.
         hdi_prob: the probability mass of the HDI columns.
         num_chains, num_draws: the chain layout ``(K, N)``.
     """
 
     parameters: list = field(default_factory=list)
     models: list = field(default_factory=list)
+    costs: list = field(default_factory=list)
     hdi_prob: float = 0.9
     num_chains: int = 0
     num_draws: int = 0
@@ -76,6 +80,7 @@ class Summary:
         """``{"parameters": {name: {column: value}}, "models": {name: {...}}, ...}`` (JSON-able)."""
         return {"parameters": {r.name: _clean(asdict(r)) for r in self.parameters},
                 "models": {r.name: _clean(asdict(r)) for r in self.models},
+                "costs": {c.name: c.to_dict() for c in self.costs},
                 "hdi_prob": self.hdi_prob, "num_chains": self.num_chains, "num_draws": self.num_draws}
 
     def to_dataframe(self):
@@ -102,6 +107,8 @@ class Summary:
             out.write(f"{what} {r.name}: {r.n_values} values{const}; worst r_hat {r.worst_r_hat:.3f} "
                       f"at {r.worst_r_hat_at}; min ess_bulk {_int(r.min_ess_bulk)} at {r.min_ess_bulk_at}; "
                       f"min ess_tail {_int(r.min_ess_tail)}{div}\n")
+        for c in self.costs:
+            out.write(f"{c}\n")
         return out.getvalue().rstrip("\n")
 
     __repr__ = __str__
@@ -201,8 +208,13 @@ def summary(crux, *, predictive=None, domain=None, hdi_prob: float = 0.9, show: 
         first = next(iter(draws.values()))
         if is_array_valued(h):
             table.parameters += parameter_rows(names[id(h)], first, hdi_prob, _divergences(h))
+            low, at = min_bulk_ess(draws)
         else:
             table.models.append(aggregate_row(names[id(h)], "model", draws, _divergences(h)))
+            low, at = table.models[-1].min_ess_bulk, table.models[-1].min_ess_bulk_at
+        cost = handle_cost(h, names[id(h)], crux.history, low, at)
+        if cost is not None:
+            table.costs.append(cost)
     if predictive is not None:
         exprs = predictive if isinstance(predictive, dict) else {"predictive": predictive}
         values = crux.eval(list(exprs.values()), domain=domain)

@@ -7,7 +7,8 @@ or sampled: :class:`LoRALinear` declares its ``base`` field fixed (``fixed_field
 handle leaves the leaves of fixed fields out of every group (they stay in the module, so evaluation,
 posterior draws and checkpoints see the whole adapted network).
 
-``pl.nn.lora(module, rank, key=key)`` adapts a module, ``pl.nn.merge(module)`` folds the adapters back
+``pl.nn.lora(module, rank, key=key)`` adapts a module (``rank`` one integer, or per layer: a dict of layer
+paths or a callable, rank 0 leaving a layer without adapter), ``pl.nn.merge(module)`` folds the adapters back
 into plain ``Linear`` weights ``W + (alpha / rank) · B A``; ``net.lora(rank)`` does the first on a model
 handle.
 """
@@ -79,26 +80,86 @@ def _selected(module, where, layers) -> set[int]:
     return {id(p) for p in picked}
 
 
-def lora(module, rank: int, alpha: float = 1.0, *, key: jax.Array,
-         where: Callable | None = None):
-    """``module`` with every ``eqx.nn.Linear`` (or those ``where`` selects) replaced by a :class:`LoRALinear`.
+def _path_key(path: str) -> str:
+    """A layer path as the error messages write it: ``"layers[0]"`` and ``".layers[0]"`` are one layer."""
+    return path if path.startswith((".", "[", "(")) else "." + path
+
+
+def _check_rank(rank, path: str, layer, how: str, allow_zero: bool) -> int:
+    """``rank`` for the layer at ``path``: an integer in ``[0 or 1, min(in, out)]``, else an error naming both."""
+    out_f, in_f = layer.weight.shape
+    rank = integer(f"lora rank of the layer {path} ({in_f} -> {out_f}, from {how})", rank,
+                   minimum=0 if allow_zero else 1)
+    if rank > min(out_f, in_f):
+        raise ConfigurationError(
+            f"lora rank {rank} exceeds min(in, out) = {min(out_f, in_f)} of the layer {path} "
+            f"({in_f} -> {out_f}); use rank <= {min(out_f, in_f)}, or leave that layer out with "
+            + ("rank 0 there" if allow_zero else
+               "where=... (e.g. where=lambda m: m.layers[1:] for the hidden layers of a pl.nn.mlp)"))
+    return rank
+
+
+def _ranks(module, rank, where, layers) -> dict[int, int]:
+    """``{id(layer): rank}`` of the layers to adapt (rank > 0), from an int, a dict of paths or a callable."""
+    if isinstance(rank, dict):
+        if where is not None:
+            raise ConfigurationError(
+                "lora(rank={path: rank}, where=...): the dict already chooses the layers (unlisted ones get no "
+                "adapter); drop where=..., or pass a callable rank=lambda layer: ... with where=...")
+        by_path = {path: layer for path, layer in layers}
+        out = {}
+        for key, r in rank.items():
+            path = _path_key(key) if isinstance(key, str) else key
+            if path not in by_path:
+                raise ConfigurationError(
+                    f"lora rank names the layer {key!r}, which the {type(module).__name__} module does not have; "
+                    f"its linear layers are {list(by_path)}")
+            out[id(by_path[path])] = _check_rank(r, path, by_path[path], "the rank dict", allow_zero=True)
+    elif callable(rank):
+        chosen = _selected(module, where, layers)
+        out = {id(layer): _check_rank(rank(layer), path, layer, "the rank callable", allow_zero=True)
+               for path, layer in layers if id(layer) in chosen}
+    else:
+        rank = integer("lora rank", rank, minimum=1)
+        chosen = _selected(module, where, layers)
+        out = {id(layer): _check_rank(rank, path, layer, "rank", allow_zero=False)
+               for path, layer in layers if id(layer) in chosen}
+    out = {i: r for i, r in out.items() if r > 0}  # rank 0: the layer keeps no adapter
+    if not out:
+        raise ConfigurationError(
+            f"lora rank={rank!r} gives every layer rank 0: nothing would be adapted; give at least one of "
+            f"{[path for path, _ in layers]} a positive rank")
+    return out
+
+
+def lora(module, rank, alpha: float = 1.0, *, key: jax.Array, where: Callable | None = None):
+    """``module`` with every ``eqx.nn.Linear`` (or those ``rank``/``where`` select) replaced by a :class:`LoRALinear`.
 
     Args:
         module: any Equinox module (``pl.nn.mlp(...)``, ``eqx.nn.MLP``, a user module with nested linears).
-        rank: the rank ``r`` of each update, a positive integer at most ``min(in, out)`` of every adapted layer.
-        alpha: positive scale; the update is ``(alpha / rank) · B A``.
+        rank: the rank ``r`` of the updates, one of
+
+            * a positive integer, the same for every selected layer;
+            * a dict ``{layer path: rank}`` keyed by the paths the error messages use (``".layers[0]"``, or
+              ``"layers[0]"``; ``".blocks[1]['inner']"``): only the listed layers are adapted;
+            * a callable ``eqx.nn.Linear -> int`` called on every selected layer, e.g.
+              ``lambda l: 4 if l.out_features > 1 else 0``.
+
+            Rank 0 (dict or callable) leaves that layer without an adapter; every rank is at most
+            ``min(in, out)`` of its layer.
+        alpha: positive scale; each layer's update is ``(alpha / rank) · B A`` with its own rank.
         key: PRNG key for ``A`` (entries ``N(0, 1 / in)``, one key per layer); ``B`` starts at zero.
         where: optional ``module -> Linear | tuple of Linears`` (``eqx.tree_at``'s convention) choosing the
-            layers to adapt; default every ``Linear``.
+            layers to adapt; default every ``Linear``. Not with a dict ``rank`` (the dict chooses).
 
     Returns:
         The adapted module; it computes exactly what ``module`` computes until ``B`` is changed.
 
     Raises:
-        ConfigurationError: ``rank`` or ``alpha`` out of range (naming the first layer too narrow for the
-            rank), a module with no ``eqx.nn.Linear``, or one that already has adapters.
+        ConfigurationError: a rank out of range (naming the layer and its shape), a dict naming a layer the
+            module does not have (listing those it has), ranks that adapt nothing, ``alpha`` out of range, a
+            module with no ``eqx.nn.Linear``, or one that already has adapters.
     """
-    rank = integer("lora rank", rank, minimum=1)
     alpha = real("lora alpha", alpha, positive=True)
     layers = _layers(module)
     adapted = [path for path, layer in layers if isinstance(layer, LoRALinear)]
@@ -110,26 +171,20 @@ def lora(module, rank: int, alpha: float = 1.0, *, key: jax.Array,
         raise ConfigurationError(
             f"lora found no eqx.nn.Linear in the {type(module).__name__} module; LoRA adapts linear layers "
             "(pl.nn.mlp, eqx.nn.MLP, or a module holding eqx.nn.Linear fields)")
-    chosen = _selected(module, where, layers)
-    for path, layer in layers:
-        out_f, in_f = layer.weight.shape
-        if id(layer) in chosen and rank > min(out_f, in_f):
-            raise ConfigurationError(
-                f"lora rank {rank} exceeds min(in, out) = {min(out_f, in_f)} of the layer {path} "
-                f"({in_f} -> {out_f}); use rank <= {min(out_f, in_f)}, or leave that layer out with "
-                "where=... (e.g. where=lambda m: m.layers[1:] for the hidden layers of a pl.nn.mlp)")
+    ranks = _ranks(module, rank, where, layers)
     keys = iter(jax.random.split(key, len(layers)))
 
     def adapt(layer):
         if not isinstance(layer, eqx.nn.Linear):
             return layer
         k = next(keys)  # one key per Linear in flattening order, so `where` does not change the others' draws
-        if id(layer) not in chosen:
+        if id(layer) not in ranks:
             return layer
+        r = ranks[id(layer)]
         out_f, in_f = layer.weight.shape
         dtype = layer.weight.dtype
-        A = jax.random.normal(k, (rank, in_f), dtype) / jnp.sqrt(jnp.asarray(in_f, dtype))
-        return LoRALinear(layer, A, jnp.zeros((out_f, rank), dtype), alpha, rank)
+        A = jax.random.normal(k, (r, in_f), dtype) / jnp.sqrt(jnp.asarray(in_f, dtype))
+        return LoRALinear(layer, A, jnp.zeros((out_f, r), dtype), alpha, r)
 
     return jax.tree_util.tree_map(adapt, module, is_leaf=lambda x: isinstance(x, eqx.nn.Linear))
 

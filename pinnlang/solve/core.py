@@ -400,8 +400,9 @@ class Core(Evaluation):
             h.set_trainable(values[k])
             self._written[k] = tuple(jax.tree_util.tree_leaves(h.get_trainable()))
         if buffer is not None and buffer.n > 0:
+            epochs = None if self._run is None else (self._run.start_epoch, self.epoch)  # the solve's steps
             for k in engine.posterior_keys:
-                self.handles[k]._posterior = Posterior(self.handles[k], plan, buffer, state.fixed)
+                self.handles[k]._posterior = Posterior(self.handles[k], plan, buffer, state.fixed, epochs)
 
     def _report_chains(self, engine, buffer):
         """Solve-end log lines per sampled handle (and warnings about chains that do not move)."""
@@ -421,8 +422,10 @@ class Core(Evaluation):
                 parts.append(f"mean_accept={float(np.mean(diag['acceptance_rate'])):.2f}")
             if "energy" in diag:
                 parts.append(f"mean_energy={float(np.mean(diag['energy'])):.4g}")
+            if "num_integration_steps" in diag:  # summed over each thinning block
+                parts.append(f"mean_steps_per_draw={float(np.mean(diag['num_integration_steps'])):.4g}")
             log.info("Model %r: %d chain(s) x %d draws%s", h.name, post.num_chains, post.num_draws,
-                     (", " + ", ".join(parts)) if parts else ", no kernel diagnostics (SG-MCMC)")
+                     (", " + ", ".join(parts)) if parts else ", no kernel diagnostics")
             draws = post.sampled_draws()
             iid = any(m.key == k for g in engine.plan.variational for m in g.members)  # draws of q: nothing to mix
             for msg in chain_warnings(h.name, draws, post.diagnostics, mixing=not hasattr(h, "module") and not iid):

@@ -134,7 +134,7 @@ def posterior_metrics(handles) -> dict[str, float]:
         diag = h.posterior_diagnostics or {}
         if "is_divergent" in diag:
             out[f"{p}/n_is_divergent"] = float(np.sum(diag["is_divergent"]))
-        for field in ("acceptance_rate", "energy"):
+        for field in ("acceptance_rate", "energy", "num_integration_steps"):
             if field in diag:
                 out[f"{p}/mean_{field}"] = float(np.mean(diag[field]))
     return out

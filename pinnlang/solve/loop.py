@@ -135,10 +135,11 @@ def _block_start(info_shapes: dict) -> dict:
 
 
 def _accumulate(field: str, acc, value):
-    """Diagnostics over a thinning block: any divergence, summed acceptance (averaged at the end), else the last."""
+    """Diagnostics over a thinning block: any divergence, summed acceptance (averaged at the end) and integration
+    steps (the block's cost), else the last."""
     if field == "is_divergent":
         return acc | value
-    if field == "acceptance_rate":
+    if field in ("acceptance_rate", "num_integration_steps"):
         return acc + value
     return value
 

@@ -58,6 +58,8 @@ class DrawBuffer:
             for f, v in fields.items():
                 v = np.asarray(v)
                 if f not in store:
+                    if self.n > 0:  # new since the earlier draws (a checkpoint of an older version)
+                        continue  # a field known for only some draws would be garbage for the others
                     store[f] = np.empty((self.keep,) + v.shape[1:], v.dtype)
                 store[f][sl] = v[:length]
         self.n += length
@@ -83,9 +85,12 @@ class Posterior:
             groups gets ``"<field>/<i>"`` for its i-th group), or ``None``.
         logdensity: ``(K, N)`` log-density of each draw where the kernel state carries it (``None`` for
             SG-MCMC); ArviZ's ``lp``.
+        group_labels: the labels of those groups, in the order of the ``"/<i>"`` suffixes (their step counts
+            are the ``history.traces`` entries ``"num_integration_steps/<label>"``).
+        epochs: ``(first, stop)`` epochs of the solve that drew them (``None`` for draws given by the user).
     """
 
-    def __init__(self, handle, plan: Plan, buffer: DrawBuffer, fixed: dict):
+    def __init__(self, handle, plan: Plan, buffer: DrawBuffer, fixed: dict, epochs: tuple | None = None):
         self.handle = handle
         self.key = handle.key_name
         self.num_chains, self.num_draws = plan.num_chains, buffer.n
@@ -115,6 +120,8 @@ class Posterior:
                 if f != LP:
                     diag[f if len(groups) == 1 else f"{f}/{j}"] = np.swapaxes(v[:n], 0, 1)
         self.diagnostics = diag or None
+        self.group_labels = [plan.groups[g].label for g in groups]
+        self.epochs = epochs
         # the log posterior of the draw: what the last block of the sweep saw, after every block moved
         last = [g for g in sorted(buffer.infos) if LP in buffer.infos[g]]
         self.logdensity = np.swapaxes(buffer.infos[last[-1]][LP][:n], 0, 1) if last else None
@@ -146,6 +153,7 @@ class Posterior:
         self.sources = [(DRAWS, np.swapaxes(r, 0, 1)) for r in raw]
         self.sampled = [True] * len(raw)
         self.diagnostics, self.logdensity, self._samples = None, None, None
+        self.group_labels, self.epochs = [], None
         return self
 
     def raw_leaves(self) -> list:

@@ -65,7 +65,7 @@ class Model(Trainable):
 
         return fixed_flags(self.module, adapters_only=self._adapters_only)
 
-    def lora(self, rank: int, alpha: float = 1.0, *, key=None, where=None):
+    def lora(self, rank, alpha: float = 1.0, *, key=None, where=None):
         """Add low-rank adapters to the module's ``eqx.nn.Linear`` layers; only the adapters are trained after this.
 
         Each adapted layer computes ``W x + b + (alpha / rank) · B A x`` with ``W`` and ``b`` fixed, ``A`` ``(rank, in)``
@@ -78,10 +78,13 @@ class Model(Trainable):
         adapted layers' base weights are fixed.
 
         Args:
-            rank: positive integer, at most ``min(in, out)`` of every adapted layer.
-            alpha: positive scale of the update.
+            rank: positive integer, at most ``min(in, out)`` of every adapted layer; or per layer a dict
+                ``{layer path: rank}`` (``{"layers[0]": 4, "output_layer": 1}``: only those layers) or a callable
+                ``eqx.nn.Linear -> int``; rank 0 leaves a layer without adapter (then it is fixed whole).
+            alpha: positive scale of the update (each layer's is ``alpha / its rank``).
             key: PRNG key for ``A`` (default ``PRNGKey(0)``).
-            where: optional ``module -> Linear | tuple of Linears`` choosing the layers (default: all).
+            where: optional ``module -> Linear | tuple of Linears`` choosing the layers (default: all); not with
+                a dict ``rank``.
 
         Returns:
             self.

@@ -18,7 +18,11 @@ log = logging.getLogger("pinnlang")
 FULL = "full"  # first parameter `logdensity_fn`: blackjax.nuts, hmc, mala, rmh, user factories
 STOCHASTIC = "stochastic-gradient"  # first parameter `grad_estimator`: blackjax.sgld, sghmc
 STEP_ARGS = ("step_size", "temperature")  # SG-MCMC arguments of step(), not of the factory
-DIAGNOSTIC_FIELDS = ("is_divergent", "acceptance_rate", "energy")
+STEPS = "num_integration_steps"  # integrator steps (= gradient evaluations) of a transition, summed over a thin block
+TREE_DEPTH = "num_trajectory_expansions"  # NUTS's tree depth (ArviZ's tree_depth), the last of a thin block
+DIAGNOSTIC_FIELDS = ("is_divergent", "acceptance_rate", "energy", STEPS)
+# kernels whose info has no step count, but whose every transition takes a known number of gradients
+FIXED_STEPS = {"mala": 1, "barker": 1, "random_walk": 0, "sgld": 1}
 
 
 def factory_signature(factory: Callable) -> inspect.Signature:
@@ -136,13 +140,27 @@ class SamplingConfig:
     def diagnostics(self) -> tuple[str, ...]:
         """Info fields captured per step (none for SG-MCMC kernels: they return only a position)."""
         if self.family == STOCHASTIC:
-            return ()
+            return (STEPS,) if self.fixed_steps is not None else ()
         name = self.name
-        if name in ("nuts", "hmc"):
+        if name == "nuts":
+            return DIAGNOSTIC_FIELDS + (TREE_DEPTH,)
+        if name == "hmc":
             return DIAGNOSTIC_FIELDS
         if name in ("mala", "rmh", "random_walk"):
-            return ("acceptance_rate",)
+            return ("acceptance_rate", STEPS)
         return DIAGNOSTIC_FIELDS  # user kernels: whichever of these their info carries
+
+    @property
+    def fixed_steps(self) -> int | None:
+        """Integrator steps of every transition of a kernel whose info does not report them (MALA 1, random-walk
+        Metropolis 0, SGLD 1, SGHMC its ``num_integration_steps``, or 1 with a persistent momentum); ``None``
+        when the info reports them (NUTS, HMC) or they are unknown (user kernels)."""
+        if self.name == "sghmc":
+            if "momentum_resample_every" in self.kernel_kwargs:
+                return 1  # one update per step (pinnlang.backends.sgmcmc)
+            default = factory_signature(self.factory).parameters["num_integration_steps"].default
+            return int(self.kernel_kwargs.get("num_integration_steps", default))
+        return FIXED_STEPS.get(self.name)
 
 
 def make_config(handle_name: str, factory, *, prior=None, warmup=500, keep=1000, thin=1, num_chains=1,

@@ -83,7 +83,8 @@ def test_nuts_diagnostics_layout_and_values():
     targets 0.8; every seed gives 0.85-0.97)."""
     chain, _, theta = sample(blackjax.nuts, label="diagnostics", keep=200, warmup=200)
     d = theta.posterior_diagnostics
-    assert set(d) == {"is_divergent", "acceptance_rate", "energy"}
+    assert set(d) == {"is_divergent", "acceptance_rate", "energy", "num_integration_steps",
+                      "num_trajectory_expansions"}
     assert all(v.shape == (2, 200) for v in d.values())
     assert d["is_divergent"].sum() == 0
     assert float(d["acceptance_rate"].mean()) <= 1.0

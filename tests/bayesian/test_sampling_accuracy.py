@@ -93,7 +93,8 @@ def test_multichain_layout_distinct_chains_and_rhat(nuts_four_chains):
         mean, se, _ = mean_mcse(chain[i:i + 1])
         assert_close(mean, M, se, f"nuts chain {i}: mean")
     d = theta.posterior_diagnostics
-    assert set(d) == {"is_divergent", "acceptance_rate", "energy"}
+    assert set(d) == {"is_divergent", "acceptance_rate", "energy", "num_integration_steps",
+                      "num_trajectory_expansions"}
     assert all(np.shape(v) == (4, 600) for v in d.values())
     assert int(np.sum(d["is_divergent"])) == 0  # an energy error of 1000 on a 1-D Gaussian: impossible
     assert float(np.mean(d["acceptance_rate"])) <= 1.0
@@ -172,7 +173,9 @@ def test_sgld_matches_the_discretised_langevin_stationary_law():
     """
     eps = 0.01  # ε/s² ≈ 0.80: a ≈ 0.20, v ≈ 1.67 s²
     theta, chain = sample(blackjax.sgld, label="sgld", step_size=eps, keep=4000, warmup=200, num_chains=2)
-    assert theta.posterior_diagnostics is None  # SG-MCMC kernels have no info object
+    # SG-MCMC kernels have no info object: only the one gradient each step takes is recorded
+    assert set(theta.posterior_diagnostics) == {"num_integration_steps"}
+    np.testing.assert_array_equal(theta.posterior_diagnostics["num_integration_steps"], 1)
     r = eps / S2
     assert 0.0 < r < 2.0
     v = S2 / (1.0 - r / 2.0)

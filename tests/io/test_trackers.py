@@ -39,6 +39,7 @@ def test_posterior_metrics_are_the_spec_keys_and_values(nuts_problem, mala_netwo
         "posterior/theta/n_is_divergent": float(np.sum(diag["is_divergent"])),
         "posterior/theta/mean_acceptance_rate": pytest.approx(float(np.mean(diag["acceptance_rate"]))),
         "posterior/theta/mean_energy": pytest.approx(float(np.mean(diag["energy"]))),
+        "posterior/theta/mean_num_integration_steps": pytest.approx(float(np.mean(diag["num_integration_steps"]))),
     }  # no mean: theta has two values
     m = pl.io.posterior_metrics(mala_network["crux"].handles)
     c = mala_network["c"].posterior_samples
@@ -47,6 +48,7 @@ def test_posterior_metrics_are_the_spec_keys_and_values(nuts_problem, mala_netwo
     assert "posterior/u/n_is_divergent" not in m  # MALA reports no divergences
     assert m["posterior/u/mean_acceptance_rate"] == pytest.approx(
         float(np.mean(mala_network["net"].posterior_diagnostics["acceptance_rate"])))
+    assert m["posterior/u/mean_num_integration_steps"] == 1.0  # one gradient per MALA step
 
 
 def test_local_tracker_writes_the_run_folder(nuts_problem, tmp_path):
