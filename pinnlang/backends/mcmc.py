@@ -72,10 +72,10 @@ def mcmc_backend(config: SamplingConfig, reinit: bool) -> Backend:
     tuned = [k for k in ("step_size", "inverse_mass_matrix") if k in factory_signature(config.factory).parameters]
     fixed = {k: v for k, v in kw.items() if k not in tuned}  # step size and metric live in the tuning
     fields = tuple(config.diagnostics)
-    fixed_steps = config.fixed_steps  # MALA, random-walk Metropolis: the info has no step count
-    # the step count of every transition, warmup included, goes to history.traces (the cost of the whole solve);
-    # user kernels' infos may lack it, and a traced field must be in every step's info
-    traced = (STEPS,) if config.name in ("nuts", "hmc") or fixed_steps is not None else ()
+    # NUTS's step count varies per transition: each one's, warmup included, goes to history.traces (the cost of
+    # the whole solve). Fixed counts (HMC, MALA, RMH) are known without recording them; user kernels' infos may
+    # lack the field, and a traced field must be in every step's info
+    traced = (STEPS,) if config.name == "nuts" else ()
 
     def init_tuning(position, update=None) -> Tuning:
         """The block's tuning at the start; ``update`` (a warm start's kernel arguments) overrides ``.bayesian``'s."""
@@ -107,8 +107,6 @@ def mcmc_backend(config: SamplingConfig, reinit: bool) -> Backend:
             state = alg.init(position_of(state))
         state, info = alg.step(key, state)
         out = {f: jnp.asarray(_field(info, f)) for f in fields if _field(info, f) is not None}
-        if fixed_steps is not None:
-            out[STEPS] = jnp.asarray(fixed_steps, jnp.int32)
         if adapts:
             if _field(info, "acceptance_rate") is None:
                 raise ConfigurationError(

@@ -1,8 +1,8 @@
 """Stochastic-gradient kernels (blackjax.sgld, sghmc) as density backends.
 
 Their state is the position itself, their step takes ``(key, position, minibatch, step_size)``
-and returns only a position: no info, so the only diagnostic is the known number of (stochastic)
-gradients of a step, ``num_integration_steps`` (SGLD 1, SGHMC its ``num_integration_steps``). The
+and returns only a position: no info (their fixed number of stochastic gradients per step, SGLD 1,
+SGHMC its ``num_integration_steps``, is filled into the draws' diagnostics after the solve). The
 solve hands the backend the group's log-density on this step's minibatch (sums rescaled to the full
 data), and the gradient estimator is its gradient.
 
@@ -24,7 +24,7 @@ from typing import Any, NamedTuple
 import jax.numpy as jnp
 
 from ..errors import ConfigurationError
-from ..trace.sampling_config import STEP_ARGS, STEPS, STOCHASTIC, SamplingConfig, factory_signature
+from ..trace.sampling_config import STEP_ARGS, STOCHASTIC, SamplingConfig, factory_signature
 from .base import DENSITY, Backend, count, counting_tuning
 
 MOMENTUM_RESAMPLE = "momentum_resample_every"
@@ -62,11 +62,8 @@ def sgmcmc_backend(config: SamplingConfig) -> Backend:
             return {**step_kwargs, "step_size": jnp.asarray(schedule(tuning.t))}
         return step_kwargs
 
-    steps = config.fixed_steps
-    info = (lambda: {}) if steps is None else (lambda: {STEPS: jnp.asarray(steps, jnp.int32)})  # noqa: E731
-    fields = () if steps is None else (STEPS,)
     if every is not None:
-        return _persistent_sghmc(config, factory_kwargs, step_args, every, info, fields)
+        return _persistent_sghmc(config, factory_kwargs, step_args, every)
 
     def init(key, position, tuning, problem):
         del key, tuning, problem
@@ -75,13 +72,12 @@ def sgmcmc_backend(config: SamplingConfig) -> Backend:
     def step(key, state, tuning, problem):
         grad = jax.grad(problem.logdensity_fn)
         alg = config.factory(lambda position, minibatch: grad(position), **factory_kwargs)
-        return alg.step(key, state, None, **step_args(tuning)), info()
+        return alg.step(key, state, None, **step_args(tuning)), {}
 
-    return Backend(config.name, DENSITY, init, step, lambda s: s, counting_tuning, count, fields, config.warmup,
-                   traced=fields)
+    return Backend(config.name, DENSITY, init, step, lambda s: s, counting_tuning, count, (), config.warmup)
 
 
-def _persistent_sghmc(config, factory_kwargs, step_args, every: int, info, fields) -> Backend:
+def _persistent_sghmc(config, factory_kwargs, step_args, every: int) -> Backend:
     """SGHMC whose momentum lives in the state and is redrawn every ``every`` steps (see the module docstring)."""
     from blackjax.sgmcmc.diffusions import sghmc
 
@@ -104,7 +100,7 @@ def _persistent_sghmc(config, factory_kwargs, step_args, every: int, info, field
         grad = jax.grad(problem.logdensity_fn)(state.position)
         position, momentum = update(k_noise, state.position, momentum, grad, args["step_size"],
                                     args.get("temperature", 1.0))
-        return MomentumState(position, momentum), info()
+        return MomentumState(position, momentum), {}
 
-    return Backend(config.name, DENSITY, init, step, lambda s: s.position, counting_tuning, count, fields,
-                   config.warmup, traced=fields)
+    return Backend(config.name, DENSITY, init, step, lambda s: s.position, counting_tuning, count, (),
+                   config.warmup)

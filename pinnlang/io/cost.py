@@ -5,8 +5,10 @@ gradient evaluations: one per integrator step. The count is the kernel's ``num_i
 (``handle.posterior_diagnostics``): the leapfrog steps of a NUTS or HMC transition, 1 for MALA and SGLD
 (one stochastic gradient), SGHMC's ``num_integration_steps``, 0 for random-walk Metropolis. Each kept
 draw carries the sum over its thinning block, so the kept draws' sum is the cost of the whole collection
-phase. The steps before it (warmup, burn-in) are in ``history.traces["num_integration_steps/<group>"]``
-(one chain-mean value per epoch, transferred once per chunk), which gives the cost of the whole solve.
+phase. NUTS's counts vary: the steps before the collection (warmup, burn-in) are in
+``history.traces["num_integration_steps/<group>"]`` (one chain-mean value per epoch, transferred once per
+chunk); the other kernels' counts are fixed per transition and are not recorded, so their whole solve's
+cost is that count times the transitions.
 
 Not counted: the gradient a Metropolis-within-Gibbs kernel evaluates when it re-initialises from its
 position (one per transition of every gradient kernel, when other groups or points move between
@@ -97,6 +99,9 @@ def _traced_total(post, history) -> float | None:
     first, stop = post.epochs
     total = 0.0
     for label in post.group_labels:
+        if label in post.fixed_gradients:  # a fixed count per transition: nothing was recorded
+            total += float(post.fixed_gradients[label] * (stop - first))
+            continue
         trace = history.traces.get(f"{STEPS}/{label}")
         if trace is None:
             return None

@@ -402,7 +402,8 @@ class Core(Evaluation):
         if buffer is not None and buffer.n > 0:
             epochs = None if self._run is None else (self._run.start_epoch, self.epoch)  # the solve's steps
             for k in engine.posterior_keys:
-                self.handles[k]._posterior = Posterior(self.handles[k], plan, buffer, state.fixed, epochs)
+                self.handles[k]._posterior = Posterior(self.handles[k], plan, buffer, state.fixed, epochs,
+                                                         engine.transitions)
 
     def _report_chains(self, engine, buffer):
         """Solve-end log lines per sampled handle (and warnings about chains that do not move)."""

@@ -18,6 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..backends.mcmc import LP
+from ..trace.sampling_config import STEPS as STEP_COUNT
 from .plan import FIXED, SAMPLED, Plan
 
 log = logging.getLogger("pinnlang")
@@ -90,7 +91,8 @@ class Posterior:
         epochs: ``(first, stop)`` epochs of the solve that drew them (``None`` for draws given by the user).
     """
 
-    def __init__(self, handle, plan: Plan, buffer: DrawBuffer, fixed: dict, epochs: tuple | None = None):
+    def __init__(self, handle, plan: Plan, buffer: DrawBuffer, fixed: dict, epochs: tuple | None = None,
+                 per_epoch: dict | None = None):
         self.handle = handle
         self.key = handle.key_name
         self.num_chains, self.num_draws = plan.num_chains, buffer.n
@@ -112,15 +114,22 @@ class Posterior:
             kind = DRAWS if plan.groups[lab].chained else STEPS
             self.sources.append((kind, cache[lab][i][:n]))
         variational = {g.index for g in plan.variational}  # a VI group's per-step infos (the ELBO) are no draw stats
+        steps = {g.index: getattr(plan.configs[g.index], "fixed_steps", None) for g in plan.mcmc}
+        steps = {g: c for g, c in steps.items() if c is not None}  # kernels whose transitions cost a known count
         groups = sorted({lab for lab in plan.labels[self.key]
-                         if lab != FIXED and lab in buffer.infos and lab not in variational})
+                         if lab != FIXED and (lab in buffer.infos or lab in steps) and lab not in variational})
         diag = {}
         for j, g in enumerate(groups):
-            for f, v in buffer.infos[g].items():
-                if f != LP:
-                    diag[f if len(groups) == 1 else f"{f}/{j}"] = np.swapaxes(v[:n], 0, 1)
+            fields = {f: np.swapaxes(v[:n], 0, 1) for f, v in buffer.infos.get(g, {}).items() if f != LP}
+            if g in steps:  # not recorded in the solve: the same for every draw, summed over its thinning block
+                fields[STEP_COUNT] = np.full((plan.num_chains, n), steps[g] * plan.thin, np.int32)
+            for f, v in fields.items():
+                diag[f if len(groups) == 1 else f"{f}/{j}"] = v
         self.diagnostics = diag or None
         self.group_labels = [plan.groups[g].label for g in groups]
+        # gradients per epoch of the groups whose count is fixed (their steps are in no history trace)
+        self.fixed_gradients = {plan.groups[g].label: steps[g] * (per_epoch or {}).get(g, 1) for g in groups
+                                if g in steps}
         self.epochs = epochs
         # the log posterior of the draw: what the last block of the sweep saw, after every block moved
         last = [g for g in sorted(buffer.infos) if LP in buffer.infos[g]]
@@ -153,7 +162,7 @@ class Posterior:
         self.sources = [(DRAWS, np.swapaxes(r, 0, 1)) for r in raw]
         self.sampled = [True] * len(raw)
         self.diagnostics, self.logdensity, self._samples = None, None, None
-        self.group_labels, self.epochs = [], None
+        self.group_labels, self.epochs, self.fixed_gradients = [], None, {}
         return self
 
     def raw_leaves(self) -> list:

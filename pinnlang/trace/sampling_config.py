@@ -10,6 +10,8 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+import numpy as np
+
 from ..errors import ConfigurationError
 from ..validate import real
 
@@ -22,7 +24,7 @@ STEPS = "num_integration_steps"  # integrator steps (= gradient evaluations) of 
 TREE_DEPTH = "num_trajectory_expansions"  # NUTS's tree depth (ArviZ's tree_depth), the last of a thin block
 DIAGNOSTIC_FIELDS = ("is_divergent", "acceptance_rate", "energy", STEPS)
 # kernels whose info has no step count, but whose every transition takes a known number of gradients
-FIXED_STEPS = {"mala": 1, "barker": 1, "random_walk": 0, "sgld": 1}
+FIXED_STEPS = {"mala": 1, "barker": 1, "rmh": 0, "random_walk": 0, "sgld": 1}
 
 
 def factory_signature(factory: Callable) -> inspect.Signature:
@@ -138,28 +140,31 @@ class SamplingConfig:
 
     @property
     def diagnostics(self) -> tuple[str, ...]:
-        """Info fields captured per step (none for SG-MCMC kernels: they return only a position)."""
+        """Info fields captured per step (none for SG-MCMC kernels: they return only a position). Kernels with a
+        fixed step count (:attr:`fixed_steps`) do not record it: the draws' counts are filled in after the solve."""
         if self.family == STOCHASTIC:
-            return (STEPS,) if self.fixed_steps is not None else ()
+            return ()
         name = self.name
         if name == "nuts":
             return DIAGNOSTIC_FIELDS + (TREE_DEPTH,)
         if name == "hmc":
-            return DIAGNOSTIC_FIELDS
+            return tuple(f for f in DIAGNOSTIC_FIELDS if f != STEPS)
         if name in ("mala", "rmh", "random_walk"):
-            return ("acceptance_rate", STEPS)
+            return ("acceptance_rate",)
         return DIAGNOSTIC_FIELDS  # user kernels: whichever of these their info carries
 
     @property
     def fixed_steps(self) -> int | None:
-        """Integrator steps of every transition of a kernel whose info does not report them (MALA 1, random-walk
-        Metropolis 0, SGLD 1, SGHMC its ``num_integration_steps``, or 1 with a persistent momentum); ``None``
-        when the info reports them (NUTS, HMC) or they are unknown (user kernels)."""
-        if self.name == "sghmc":
-            if "momentum_resample_every" in self.kernel_kwargs:
+        """Integrator steps (gradient evaluations) of every transition when the kernel fixes them: MALA 1,
+        random-walk Metropolis 0, HMC its ``num_integration_steps``, SGLD 1, SGHMC its
+        ``num_integration_steps`` (1 with a persistent momentum); ``None`` for NUTS (its info reports the
+        count of each transition) and user kernels."""
+        if self.name in ("sghmc", "hmc"):
+            if self.name == "sghmc" and "momentum_resample_every" in self.kernel_kwargs:
                 return 1  # one update per step (pinnlang.backends.sgmcmc)
-            default = factory_signature(self.factory).parameters["num_integration_steps"].default
-            return int(self.kernel_kwargs.get("num_integration_steps", default))
+            param = factory_signature(self.factory).parameters.get("num_integration_steps")
+            value = self.kernel_kwargs.get("num_integration_steps", None if param is None else param.default)
+            return int(value) if isinstance(value, (int, np.integer)) and not isinstance(value, bool) else None
         return FIXED_STEPS.get(self.name)
 
 
