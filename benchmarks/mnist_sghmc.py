@@ -39,7 +39,7 @@ import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
 import pinnlang as pl  # noqa: E402
-from _mnist import SmallCNN, head_mask, mnist_digits  # noqa: E402
+from _mnist import SmallCNN, mnist_digits  # noqa: E402
 from benchmarks.overhead import interleaved  # noqa: E402
 from benchmarks.overhead import pinnlang_runner as timed_solves  # noqa: E402
 
@@ -49,7 +49,7 @@ BATCH, STEP, ALPHA, EVERY, SIGMA, THIN = 100, 3e-4, 50.0, 1000, 0.1, 20
 def problem(x, y, steps: int):
     dom = pl.domain.from_array({"images": x})
     net = pl.nn.wrap(SmallCNN(jax.random.PRNGKey(0)), name="cnn")
-    net.mask(head_mask(net.module)).bayesian(
+    net.mask(lambda m: m.head).bayesian(
         blackjax.sghmc, batch_size=BATCH, step_size=STEP, alpha=ALPHA, momentum_resample_every=EVERY, warmup=0,
         keep=steps // THIN, thin=THIN, prior=pl.bayesian.priors.gaussian(SIGMA))
     loss = net(*dom.variable("images").spatial).categorical_nll(pl.np.array(y))
@@ -80,7 +80,7 @@ def hand_runner(x_np, y_np, steps: int):
     n = x.shape[0]
     module = SmallCNN(jax.random.PRNGKey(0))
     params, static = eqx.partition(module, eqx.is_inexact_array)
-    flags = head_mask(module)
+    flags = pl.nn.mask_of(module, lambda m: m.head)  # True on the head's weight and bias
     body = eqx.filter(params, jax.tree_util.tree_map(lambda f: not f, flags))
     head = eqx.filter(params, flags)
     diffusion = sghmc(ALPHA, 0.0)

@@ -5,13 +5,12 @@ output layer (the "head": a 1×16 weight and a bias, 17 numbers) is sampled, by 
 (304 numbers) keep their random initial values. This is Bayesian linear regression on the random
 features the body happens to compute:
 
-    all_false = jax.tree_util.tree_map(lambda _: False, net.module)
-    head = eqx.tree_at(lambda m: m.output_layer, all_false,
-                       replace=jax.tree_util.tree_map(lambda _: True, net.module.output_layer))
-    net.mask(head).bayesian(blackjax.sgld, step_size=1e-3, warmup=1500, keep=400, thin=2)
+    net.mask(lambda m: m.output_layer).bayesian(blackjax.sgld, step_size=1e-3, warmup=1500, keep=400,
+                                                thin=2)
 
-The mask is a pytree of booleans with the module's structure (pinnlang checks it and names the first
-path that differs). The model has no ``.optimizer(...)``, so the leaves outside the mask stay where
+``lambda m: m.output_layer`` selects every leaf of the output layer (its weight and bias); the script builds
+the same mask as a pytree of booleans with the module's structure, ``pl.nn.mask_of(net.module, where)``,
+to tell the head's leaves from the body's in its check. The model has no ``.optimizer(...)``, so the leaves outside the mask stay where
 they are (tutorial 10 trains them instead). ``net.posterior_samples`` is the full module with leading
 (chains, draws) axes on every leaf; the body's leaves are stored once and broadcast, so sampling a
 17-number head of a large network costs 17 numbers per draw.
@@ -39,11 +38,8 @@ train = pl.domain.from_array({"train": x_train})
 x, _ = train.variable("train")
 net = pl.nn.wrap(pl.nn.mlp(1, hidden_dims=16, num_layers=2, key=jax.random.PRNGKey(0)), name="u")
 
-all_false = jax.tree_util.tree_map(lambda _: False, net.module)
-head = eqx.tree_at(lambda m: m.output_layer, all_false,
-                   replace=jax.tree_util.tree_map(lambda _: True, net.module.output_layer))
 warmup, keep, thin = epochs(1500, 10), epochs(400, 10), 2
-net.mask(head).bayesian(blackjax.sgld, step_size=1e-3, warmup=warmup, keep=keep, thin=thin)
+net.mask(lambda m: m.output_layer).bayesian(blackjax.sgld, step_size=1e-3, warmup=warmup, keep=keep, thin=thin)
 
 crux = pl.core([((net(x) - y_train) / SIGMA).mse], names=["data"])
 t0 = time.perf_counter()
@@ -51,6 +47,7 @@ crux.solve(warmup + keep * thin)
 solve_s = time.perf_counter() - t0
 
 # ---- the contract: the head moves along the chain, the body does not ---------------------------------
+head = pl.nn.mask_of(net.module, lambda m: m.output_layer)  # the same selection as a bool pytree
 chain = eqx.filter(net.posterior_samples, eqx.is_inexact_array)
 flags = [f for f, leaf in zip(jax.tree_util.tree_leaves(head), jax.tree_util.tree_leaves(net.module))
          if eqx.is_inexact_array(leaf)]

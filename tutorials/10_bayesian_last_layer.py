@@ -3,7 +3,7 @@
 The problem of tutorial 09 (32 noisy observations of sin(πx), σ = 0.05, a 1 → 16 → 16 → 1 network),
 with one line more: ``net.optimizer(optax.adam(5e-3))``. The model now has two groups:
 
-* the head (``net.mask(head).bayesian(blackjax.nuts, ...)``): one NUTS transition per epoch, its
+* the head (``net.mask(lambda m: m.output_layer).bayesian(blackjax.nuts, ...)``): one NUTS transition per epoch, its
   step size and mass matrix adapted during the warmup while the body trains;
 * the rest of the network (the complement of the mask): one Adam step per epoch, on the gradient
   of the same loss at the values of the start of the step.
@@ -55,18 +55,17 @@ warmup, keep, thin = epochs(1500, 10), epochs(400, 10), 2
 
 def run(num_chains: int):
     net = pl.nn.wrap(pl.nn.mlp(1, hidden_dims=16, num_layers=2, key=jax.random.PRNGKey(0)), name="u")
-    all_false = jax.tree_util.tree_map(lambda _: False, net.module)
-    head = eqx.tree_at(lambda m: m.output_layer, all_false,
-                       replace=jax.tree_util.tree_map(lambda _: True, net.module.output_layer))
     net.optimizer(optax.adam(5e-3))                      # the body: the complement of the mask
-    net.mask(head).bayesian(blackjax.nuts, warmup=warmup, keep=keep, thin=thin, num_chains=num_chains,
-                            chain_method="sequential", init_jitter=0.05 if num_chains > 1 else 0.0,
-                            prior=pl.bayesian.priors.gaussian(1.0))
+    net.mask(lambda m: m.output_layer).bayesian(blackjax.nuts, warmup=warmup, keep=keep, thin=thin,
+                                                num_chains=num_chains, chain_method="sequential",
+                                                init_jitter=0.05 if num_chains > 1 else 0.0,
+                                                prior=pl.bayesian.priors.gaussian(1.0))
     crux = pl.core([(net(x) - y_train).gaussian_nll(SIGMA)], names=["data"])
     t0 = time.perf_counter()
     crux.solve(warmup + keep * thin)
     seconds = time.perf_counter() - t0
     u_chain = np.asarray(crux.eval(net(xe), domain=grid))        # (K, keep, n_eval, 1)
+    head = pl.nn.mask_of(net.module, lambda m: m.output_layer)   # the bool pytree, to read the head's draws
     flags = [f for f, leaf in zip(jax.tree_util.tree_leaves(head), jax.tree_util.tree_leaves(net.module))
              if eqx.is_inexact_array(leaf)]
     chain = jax.tree_util.tree_leaves(eqx.filter(net.posterior_samples, eqx.is_inexact_array))

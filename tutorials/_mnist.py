@@ -88,12 +88,6 @@ class SmallCNN(eqx.Module):
         return self.head(self.features(x))
 
 
-def head_mask(module: SmallCNN):
-    """The boolean pytree selecting ``module.head`` (weight and bias): the leaves a masked group samples."""
-    none = jax.tree_util.tree_map(lambda _: False, module)
-    return eqx.tree_at(lambda m: m.head, none, replace=jax.tree_util.tree_map(lambda _: True, module.head))
-
-
 def softmax64(logits) -> np.ndarray:
     """Class probabilities in float64 along the last axis (confident float32 logits do not underflow to 0)."""
     z = np.asarray(logits, np.float64)

@@ -207,6 +207,6 @@ def load(core, path) -> None:
         core._buffer = buffer
     for h in core.handles.values():
         h._posterior = None
-        h._solved = True
+        h._mark_solved()
     core._write_back(core._buffer, final=True)
     core._snapshot = None

@@ -237,7 +237,7 @@ class Core(Evaluation):
         for k in plan.updated_keys():
             self.handles[k]._posterior = None
         for h in self.handles.values():
-            h._solved = True
+            h._mark_solved()
         self.history.truncate(int(np.searchsorted(self.history.epochs, self.epoch)))  # after a non-finite stop
         self._state, self._engine = state, engine
         chunks = chunk_plan(epochs, print_rate, plan.thin, plan.keep, warmup_left, bool(plan.mcmc))

@@ -1,10 +1,12 @@
 """Masks over a model's trainable leaves, and the masked groups that ``.mask(M).bayesian(...)`` records.
 
 A mask selects whole leaves of a model's pytree. It may be given with the structure of the module
-(``jax.tree_util.tree_map(lambda _: False, net.module)`` edited with ``eqx.tree_at``), with the
-structure of its trainable part (``eqx.filter(net.module, eqx.is_inexact_array)``), or as a
-callable ``module -> such a pytree`` (optax's convention). Internally it becomes a tuple of bools,
-one per trainable leaf in flattening order: hashable, and cheap to compare.
+(``jax.tree_util.tree_map(lambda _: False, net.module)`` edited with ``eqx.tree_at``, or
+``pl.nn.mask_of(net.module, where)``), with the structure of its trainable part
+(``eqx.filter(net.module, eqx.is_inexact_array)``), as a callable ``module -> such a pytree`` (optax's
+convention), or as a callable selecting subtrees, ``lambda m: m.output_layer`` (``eqx.tree_at``'s
+convention; :mod:`pinnlang.trace.selection` tells the two callables apart). Internally it becomes a
+tuple of bools, one per trainable leaf in flattening order: hashable, and cheap to compare.
 """
 
 from __future__ import annotations
@@ -110,8 +112,18 @@ def normalise_mask(module, mask, owner: str) -> tuple[bool, ...]:
         ConfigurationError: the mask's structure differs from the module's (naming the first
             differing path), an entry is not a bool, or no trainable leaf is selected.
     """
-    if callable(mask) and not isinstance(mask, eqx.Module):
-        mask = mask(module)
+    from .selection import SPELLING, call_where, check_callable_result, is_selection, selection_mask
+
+    label = f"{owner}.mask"
+    if callable(mask) and not isinstance(mask, eqx.Module):  # a selection or a bool mask: see .selection
+        where = mask
+        mask = call_where(where, module, label)
+        if check_callable_result(mask, module, label):
+            mask = selection_mask(module, where, label)
+    elif is_selection(mask, module):  # net.mask(net.module.output_layer): the subtree itself, not a callable
+        raise ConfigurationError(
+            f"{label}: got {type(mask).__name__}, a part of the module, where a mask or a callable is expected; "
+            f"pass a callable that returns it, {SPELLING}")
     full, full_def = jax.tree_util.tree_flatten_with_path(module)
     got, got_def = jax.tree_util.tree_flatten_with_path(mask)
     got_paths = [jax.tree_util.keystr(p) for p, _ in got]
@@ -125,9 +137,9 @@ def normalise_mask(module, mask, owner: str) -> tuple[bool, ...]:
             ref = max((want, full_paths), key=lambda r: _common_prefix(got_paths, r))
             raise ConfigurationError(
                 f"{owner}.mask: the mask does not have the model's pytree structure "
-                f"({_first_difference(got_paths, ref)}). Build it from the module, e.g. "
-                "all_false = jax.tree_util.tree_map(lambda _: False, net.module); mask = eqx.tree_at(lambda m: "
-                "m.output_layer, all_false, replace=jax.tree_util.tree_map(lambda _: True, net.module.output_layer)).")
+                f"({_first_difference(got_paths, ref)}). Select the leaves with a callable, "
+                f"{owner}.mask(lambda m: m.output_layer), or build the mask from this module: "
+                f"pl.nn.mask_of({owner}.module, lambda m: m.output_layer).")
         flags = [_as_bool(v, p, owner) for p, (_, v) in zip(got_paths, got)]
     if not any(flags):
         raise ConfigurationError(f"{owner}.mask: the mask selects no trainable leaf; select at least one "

@@ -19,6 +19,12 @@ from .node import next_uid
 
 log = logging.getLogger("pinnlang")
 
+
+def _call(config) -> str:
+    """``.bayesian(nuts)`` or ``.vi(meanfield_vi)``: how ``config`` was set, for messages."""
+    return f"{'.vi' if config.family == 'variational' else '.bayesian'}({config.name})"
+
+
 class Trainable:
     """Mixin: per-handle update rule, freezing and initialisation.
 
@@ -43,6 +49,7 @@ class Trainable:
         self.masked_groups = []  # MaskedGroup per .mask(M).bayesian(...)
         self._pending_masks = []  # .mask(M) views not yet configured
         self._solved = False  # a solve has run with the current configuration
+        self._used = ()  # the whole-pytree sampler and masked groups of the last solve (see _mark_solved)
         self.version = 0  # bumps on every configuration change
         self._posterior = None  # written by the solver after a solve that samples this handle
         self.initializer = None  # a log-density-aware initialiser (pl.bayesian.pathfinder, ...) not yet run
@@ -101,9 +108,18 @@ class Trainable:
         self.version += 1
         self._solved = False
 
-    def _replaces(self, old: str, new: str, hint: str = ""):
+    def _mark_solved(self):
+        """Called by the solver at the start of a solve: the current configuration is in use."""
+        self._solved = True
+        self._used = (self.sampler, *self.masked_groups)
+
+    def _was_used(self, config_or_group) -> bool:
+        """Whether a solve ran with this sampler or masked group (then replacing it is a new experiment)."""
+        return config_or_group is not None and any(u is config_or_group for u in self._used)
+
+    def _replaces(self, old: str, new: str, hint: str = "", used: bool = False):
         """Say that ``new`` replaces ``old``: a WARNING unless a solve already used ``old``."""
-        level = logging.INFO if self._solved else logging.WARNING
+        level = logging.INFO if self._solved or used else logging.WARNING
         log.log(level, "%s: %s replaces the earlier %s%s", self.name, new, old, hint)
 
     @property
@@ -232,19 +248,21 @@ class Trainable:
         if self.masked_groups:
             self._replaces(f"{len(self.masked_groups)} masked group(s)", f"{call} on the whole pytree")
             self.masked_groups = []
+        if self._was_used(self.sampler) and (self.sampler.family == "variational") != (cfg.family == "variational"):
+            self._replaces(_call(self.sampler), call, used=True)
         self.sampler = cfg
         self._touch()
         return self
 
     def _check_not_both(self, cfg):
-        """``.vi`` and ``.bayesian`` on the same leaves is an error naming both (they are two answers to one question)."""
+        """``.vi`` and ``.bayesian`` on the same leaves is an error naming both (they are two answers to one question),
+        unless a solve used the old one: then the new one replaces it (the next experiment on the same handle)."""
         old = self.sampler
+        if self._was_used(old):
+            return
         if old is not None and (getattr(old, "family", None) == "variational") != (cfg.family == "variational"):
-            def call(c):
-                return f".vi({c.name})" if c.family == "variational" else f".bayesian({c.name})"
-
             raise ConfigurationError(
-                f"{self.name} is configured with {call(old)}; {call(cfg)} on the same parameters would be a second "
+                f"{self.name} is configured with {_call(old)}; {_call(cfg)} on the same parameters would be a second "
                 "posterior for them. Choose one, or give each part its own mask: "
                 f"{self.name}.mask(M1).bayesian(...), {self.name}.mask(M2).vi(...)")
 
@@ -263,9 +281,9 @@ class Trainable:
             self.sampler = None
         for i, g in enumerate(self.masked_groups):
             same_family = (g.config.family == "variational") == (group.config.family == "variational")
-            if tuple(g.flags) == tuple(group.flags) and same_family:  # the same mask again: a new configuration
-                method = ".vi" if group.config.family == "variational" else ".bayesian"
-                self._replaces(f"{method}({g.config.name}) of mask {i}", f"{method}({group.config.name})")
+            used = self._was_used(g)  # after a solve with it, .vi may replace .bayesian (and back): a new experiment
+            if tuple(g.flags) == tuple(group.flags) and (same_family or used):  # the same mask: a new configuration
+                self._replaces(f"{_call(g.config)} of mask {i}", _call(group.config), used=used)
                 self.masked_groups[i] = group
                 if view in self._pending_masks:
                     self._pending_masks.remove(view)

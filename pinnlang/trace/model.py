@@ -111,9 +111,14 @@ class Model(Trainable):
     def mask(self, mask):
         """Select whole leaves of the module for a masked group: ``net.mask(M).bayesian(...)``.
 
+        ``net.mask(lambda m: m.output_layer)`` selects every leaf of the output layer;
+        ``lambda m: (m.layers[0], m.output_layer.weight)`` a layer and one weight. A callable that returns the
+        module's own subtrees is a selection; one that returns bools is a mask (see
+        :mod:`pinnlang.trace.selection`). ``pl.nn.mask_of(net.module, where)`` gives the bool pytree itself.
+
         Args:
-            mask: a pytree of bools with the module's structure (or that of its trainable part),
-                or a callable ``module -> such a pytree``.
+            mask: a callable ``module -> subtree | tuple of subtrees`` of the module, a pytree of bools with
+                the module's structure (or that of its trainable part), or a callable ``module -> such a pytree``.
 
         Returns:
             a :class:`~pinnlang.trace.groups.MaskedView`; call ``.bayesian(...)`` on it.
@@ -126,8 +131,8 @@ class Model(Trainable):
         if hit is not None:
             raise ConfigurationError(
                 f"{self.name}.mask: the mask selects {self._leaf_path(hit)}, a fixed leaf (after .lora(...) only "
-                "the adapters A and B are trained or sampled); select adapters only, e.g. eqx.tree_at(lambda m: "
-                "(m.output_layer.A, m.output_layer.B), all_false, replace=(True, True))")
+                "the adapters A and B are trained or sampled); select adapters only, e.g. "
+                f"{self.name}.mask(lambda m: (m.output_layer.A, m.output_layer.B))")
         view = MaskedView(self, flags)
         self._pending_masks.append(view)
         return view

@@ -166,6 +166,31 @@ def test_pattern_a_pushforward_equals_the_model_at_each_draw():
         np.testing.assert_allclose(u[0, n], jax.vmap(module)(xs), rtol=1e-5, atol=1e-6)
 
 
+def test_pattern_a_with_a_selection_is_bit_identical_to_the_bool_pytree_spelling():
+    """``net.mask(lambda m: m.layers[-1])`` and the hand-built bool pytree: the same group, the same draws."""
+    def run(spell):
+        dom, x, _, ys = regression()
+        net = pl.nn.wrap(eqx.nn.MLP(1, 1, 16, 2, activation=jnp.tanh, key=jax.random.PRNGKey(0)), name="u")
+        net.mask(spell(net.module)).bayesian(blackjax.sgld, step_size=1e-3, warmup=5, keep=6)
+        crux = pl.core([((net(x) - ys) / SIGMA).mse], seed=3)
+        crux.solve(11)
+        return net, np.asarray(crux.eval(net(x)))
+
+    def hand_built(module):
+        all_false = jax.tree_util.tree_map(lambda _: False, module)
+        return eqx.tree_at(lambda m: m.layers[-1], all_false,
+                           replace=jax.tree_util.tree_map(lambda _: True, module.layers[-1]))
+
+    net_s, u_s = run(lambda module: (lambda m: m.layers[-1]))
+    net_b, u_b = run(hand_built)
+    assert net_s.masked_groups[0].flags == net_b.masked_groups[0].flags == (False,) * 4 + (True, True)
+    for a, b in zip(jax.tree_util.tree_leaves(eqx.filter(net_s.posterior_samples, eqx.is_array)),
+                    jax.tree_util.tree_leaves(eqx.filter(net_b.posterior_samples, eqx.is_array))):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    np.testing.assert_array_equal(u_s, u_b)
+    assert u_s.shape == (1, 6, 32, 1) and np.ptp(u_s, axis=1).max() > 0  # the head did move along the chain
+
+
 # -- Pattern B -----------------------------------------------------------------------------------------
 def test_pattern_b_body_trains_while_the_head_is_sampled():
     dom, x, net, ys = regression()
