@@ -14,7 +14,7 @@ import numpy as np
 from ..bayesian.health import chain_warnings
 from ..compile import check_resampling
 from ..compile.loss import CompiledLoss
-from ..compile.program import point_key, static_signature
+from ..compile.program import static_signature
 from ..errors import ConfigurationError
 from .checks import check_minibatches, check_priors
 from .engine import Engine
@@ -84,7 +84,7 @@ class Core(Evaluation):
 
     @property
     def handles(self) -> dict:
-        """``{key_name: Model | Parameter}`` appearing in the losses, in program order."""
+        """``{key: Model | Parameter}`` (keys from :mod:`pinnlang.compile.keys`) appearing in the losses, in program order."""
         return self.loss.program.handles
 
     # -- configuration -----------------------------------------------------------------------------
@@ -147,10 +147,10 @@ class Core(Evaluation):
         if pending:
             key = jax.random.fold_in(jax.random.fold_in(self.solve_key, self.epoch), WARM_STREAM)
             warm = run_initializers(engine.plan, engine.backends, engine.group_loss, values, data, key, pending)
-            for h in self.handles.values():
-                mine = [w for g, w in warm.items() if any(m.key == h.key_name for m in engine.plan.groups[g].members)]
+            for k, h in self.handles.items():
+                mine = [w for g, w in warm.items() if any(m.key == k for m in engine.plan.groups[g].members)]
                 if h.initializer is not None and mine:  # (starts (K, ...), kernel arguments) for inspection
-                    h.initialization = mine[0]._replace(position=mine[0].position[h.key_name])
+                    h.initialization = mine[0]._replace(position=mine[0].position[k])
                     h.initializer = None  # used: later solves continue these chains
         start = engine.start(frozenset(kept))
         return start(values, self.solve_key, self.epoch, data, kept, warm), sorted(kept)
@@ -388,7 +388,8 @@ class Core(Evaluation):
         sampled = {m.key for s in engine.plan.sampled for m in s.members}
         for st in engine.stages:
             if g.index in st.groups:
-                handles = set().union(*(GraphAnalysis([self.loss.terms_nodes[i]]).handles for i in st.terms))
+                handles = set().union(*(GraphAnalysis([self.loss.terms_nodes[i]], self.loss.program.keys).handles
+                                        for i in st.terms))
                 if handles & sampled:
                     return True
         return False
@@ -407,7 +408,7 @@ class Core(Evaluation):
             self._written[k] = tuple(jax.tree_util.tree_leaves(h.get_trainable()))
         if buffer is not None and buffer.n > 0:
             for k in engine.posterior_keys:
-                self.handles[k]._posterior = Posterior(self.handles[k], plan, buffer, state.fixed)
+                self.handles[k]._posterior = Posterior(self.handles[k], plan, buffer, state.fixed, k)
 
     def _report_chains(self, engine, buffer):
         """Solve-end log lines per sampled handle (and warnings about chains that do not move)."""
@@ -533,4 +534,4 @@ def core(losses, weights=None, **kwargs) -> Core:
     return Core(losses, weights, **kwargs)
 
 
-__all__ = ["Core", "core", "point_key"]
+__all__ = ["Core", "core"]

@@ -117,11 +117,11 @@ class Evaluation:
         return jax.random.fold_in(jax.random.fold_in(self.key, stream), calls)
 
     def handles_in(self, nodes) -> dict:
-        """``{key_name: handle}`` that the expressions depend on (cached per expression)."""
+        """``{key: handle}`` that the expressions depend on (cached per expression)."""
         found = {}
         for n in nodes:
             if n.key not in self._handles_of:
-                self._handles_of[n.key] = GraphAnalysis([n]).handles
+                self._handles_of[n.key] = GraphAnalysis([n], self.loss.program.keys).handles
             found.update(self._handles_of[n.key])
         return found
 
@@ -132,7 +132,7 @@ class Evaluation:
         with ``posts``: one key per posterior draw); ``None``: inference mode."""
         prog_key = tuple(n.key for n in nodes)
         if prog_key not in self._evaluators:
-            self._evaluators[prog_key] = (Program(nodes), {})
+            self._evaluators[prog_key] = (Program(nodes, self.loss.program.keys), {})
         program, by_statics = self._evaluators[prog_key]
         statics = program.statics()  # read now: a module replaced since the last call (net.lora(...)) has new ones
         sig = static_signature(statics)

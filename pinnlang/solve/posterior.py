@@ -85,9 +85,9 @@ class Posterior:
             SG-MCMC); ArviZ's ``lp``.
     """
 
-    def __init__(self, handle, plan: Plan, buffer: DrawBuffer, fixed: dict):
+    def __init__(self, handle, plan: Plan, buffer: DrawBuffer, fixed: dict, key: str):
         self.handle = handle
-        self.key = handle.key_name
+        self.key = key  # the handle's key in the plan
         self.num_chains, self.num_draws = plan.num_chains, buffer.n
         self.solve_id = buffer.solve_id
         treedef = plan.treedefs[self.key]
@@ -127,7 +127,7 @@ class Posterior:
         from ..errors import ShapeError
 
         self = cls.__new__(cls)
-        self.handle, self.key = handle, handle.key_name
+        self.handle, self.key = handle, None  # in no plan
         current = handle.get_trainable()
         self.treedef = jax.tree_util.tree_structure(current)
         bij = getattr(handle, "bijector", None)
