@@ -7,6 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..errors import ShapeError, TagError
+from ..host_keys import fold_in
 from ..trace import Constant, Derivative, GaussianNoise, ModelCall, Parameter, Reduction, Variable, walk
 from .env import LoweringEnv
 from .keys import HandleKeys
@@ -193,7 +194,7 @@ class Program:
                 )
             coords[k] = jnp.asarray(arr, dtype=jnp.float64 if jax.config.jax_enable_x64 else jnp.float32)
         order = list(noise_order) + [n.uid for n in self.analysis.noises if n.uid not in noise_order]
-        noise_keys = {str(i): jax.random.fold_in(seed_key, order.index(n.uid))  # keyed by ordinal, not uid
+        noise_keys = {str(i): fold_in(seed_key, order.index(n.uid))  # keyed by ordinal, not uid
                       for i, n in enumerate(self.analysis.noises)}
         return {"coords": coords, "constants": dict(self.analysis.constants), "noise": noise_keys}
 

@@ -16,6 +16,7 @@ from ..compile import check_resampling
 from ..compile.loss import CompiledLoss
 from ..compile.program import static_signature
 from ..errors import ConfigurationError
+from ..host_keys import fold_in
 from .checks import check_minibatches, check_priors
 from .engine import Engine
 from .evaluate import Evaluation
@@ -61,8 +62,8 @@ class Core(Evaluation):
         if jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
             key = jax.random.key_data(key)
         self.key = key
-        self.noise_key = jax.random.fold_in(self.key, 0)
-        self.solve_key = jax.random.fold_in(self.key, 1)
+        self.noise_key = fold_in(self.key, 0)  # on the host: no compilation at set-up
+        self.solve_key = fold_in(self.key, 1)
         self.history = History(self.loss.names)
         self.epoch = 0
         self._runners: dict = {}  # plan signature -> Engine
