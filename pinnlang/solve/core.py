@@ -85,7 +85,7 @@ class Core(Evaluation):
 
     @property
     def handles(self) -> dict:
-        """``{key: Model | Parameter}`` (keys from :mod:`pinnlang.compile.keys`) appearing in the losses, in program order."""
+        """``{key: Model | Parameter}`` of the losses, in program order (keys: :mod:`pinnlang.compile.keys`)."""
         return self.loss.program.handles
 
     # -- configuration -----------------------------------------------------------------------------

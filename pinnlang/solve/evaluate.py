@@ -178,8 +178,9 @@ def _push_forward(fn, compiled: dict, params: dict, posts: dict, data, chunk_siz
     arrays = {k: [jax.device_put(a) for _, a in posts[k].sources] for k in keys}  # jnp.asarray compiles per shape
     if chunk_size is None:
         def first(arrays):  # one draw's outputs, traced only: indexing eagerly compiles two programs per leaf
-            theta = {k: jax.tree_util.tree_unflatten(posts[k].treedef, [_at(kind, a, 0, 0) for (kind, _), a in
-                                                                        zip(posts[k].sources, arrays[k])]) for k in keys}
+            theta = {k: jax.tree_util.tree_unflatten(posts[k].treedef, [_at(kind, a, 0, 0) for (kind, _), a
+                                                                        in zip(posts[k].sources, arrays[k])])
+                     for k in keys}
             return fn({**params, **theta}, data)
 
         per = sum(int(np.prod(o.shape)) for o in jax.eval_shape(first, arrays))
