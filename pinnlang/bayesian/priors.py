@@ -301,7 +301,7 @@ def check_prior(prior, example_pytree) -> float:
             "(shape ()) log-density. Sum over entries, e.g. jnp.sum(...).")
     if not jnp.issubdtype(arr.dtype, jnp.number) or jnp.issubdtype(arr.dtype, jnp.complexfloating):
         raise ConfigurationError(f"prior {label} returned dtype {arr.dtype}; it must be real.")
-    if not bool(jnp.isfinite(arr)):
+    if not math.isfinite(float(arr)):  # on the host: an eager jnp.isfinite compiles a program
         raise ConfigurationError(
             f"prior {label} returned {float(arr)} on the example; a log-density there must be "
             "finite (is the example outside the prior's support, e.g. negative for half_normal?).")

@@ -11,8 +11,8 @@ class LoweringEnv:
     """Memoised evaluation of nodes (by structural key) for one call of a compiled function.
 
     Args:
-        params: ``{handle.key_name: trainable pytree}``.
-        statics: ``{model.key_name: non-trainable part of the module}``.
+        params: ``{handle key: trainable pytree}`` (``analysis.keys(handle)``).
+        statics: ``{model key: non-trainable part of the module}``.
         coords: ``{PointSet: (n, d) coordinates}``.
         constants: ``{Constant.data_key: array}``.
         noise_keys: ``{noise uid: PRNG key}`` for noise without an explicit key.

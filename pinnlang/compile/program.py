@@ -7,8 +7,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..errors import ShapeError, TagError
+from ..host_keys import fold_in
 from ..trace import Constant, Derivative, GaussianNoise, ModelCall, Parameter, Reduction, Variable, walk
 from .env import LoweringEnv
+from .keys import HandleKeys
 
 
 MODEL_KEY = "model_key"  # data[MODEL_KEY]: the key of stochastic models (absent: inference mode)
@@ -17,11 +19,6 @@ MODEL_KEY = "model_key"  # data[MODEL_KEY]: the key of stochastic models (absent
 def with_model_key(data: dict, key) -> dict:
     """``data`` whose stochastic models run in train mode on ``key`` (``None``: ``data`` as it is)."""
     return data if key is None else {**data, MODEL_KEY: key}
-
-
-def point_key(points) -> str:
-    """String key of a point set in the data pytree."""
-    return f"{points.domain_uid}:{points.tag}"
 
 
 def _per_point_constants(node, n: int):
@@ -59,14 +56,21 @@ def static_signature(statics: dict) -> tuple:
 class GraphAnalysis:
     """What a graph needs: handles, point sets, constants, noise sources and derivative groups.
 
+    Pytree keys (handles, point sets, noise sources) are ordinals within the graph, never process-unique
+    ids, so the same problem built twice compiles to the same program (see :mod:`pinnlang.compile.keys`).
+
     Args:
         roots: the output nodes.
+        keys: the problem's :class:`~pinnlang.compile.keys.HandleKeys` (a core passes its own, so every
+            expression it evaluates keys a handle as its loss does); default: fresh ones.
     """
 
-    def __init__(self, roots):
+    def __init__(self, roots, keys: HandleKeys | None = None):
         self.roots = list(roots)
         self.nodes = list(walk(self.roots))
+        self.keys = keys if keys is not None else HandleKeys()
         self.handles = {}
+        self._domains: dict = {}  # domain uid -> ordinal in this graph
         self.point_sets = {}
         self.constants = {}
         self.constant_nodes = {}  # Constant.data_key -> the Constant (its label and shape, for messages)
@@ -78,33 +82,45 @@ class GraphAnalysis:
         self._depends: dict = {}
         for n in self.nodes:
             if isinstance(n, Parameter):
-                self.handles.setdefault(n.key_name, n)
+                self.handles.setdefault(self.keys(n), n)
             elif isinstance(n, ModelCall):
-                self.handles.setdefault(n.model.key_name, n.model)
+                self.handles.setdefault(self.keys(n.model), n.model)
                 if n.model.stochastic:
                     self.stochastic_calls.setdefault(n.key, len(self.stochastic_calls))
             elif isinstance(n, Variable):
-                self.point_sets.setdefault(point_key(n.points), n.points)
+                self._add_points(n.points)
             elif isinstance(n, Constant) and not n.is_scalar:
                 self.constants[n.data_key] = n.value
                 self.constant_nodes.setdefault(n.data_key, n)
             elif isinstance(n, GaussianNoise):
                 if n.points is not None:
-                    self.point_sets.setdefault(point_key(n.points), n.points)
+                    self._add_points(n.points)
                 if n.uid not in [m.uid for m in self.noises]:
                     self.noises.append(n)
             owner = n.child.points if isinstance(n, Reduction) else n.points  # labels/sigma follow the residual
             if owner is not None:
                 for c in n.children():
                     for const in _per_point_constants(c, owner.num_points):
-                        self.constant_points.setdefault(const.data_key, point_key(owner))
+                        self.constant_points.setdefault(const.data_key, self._add_points(owner))
             if isinstance(n, Derivative):
                 self.derivative_nodes.append(n)
                 self._derivs.setdefault(n.base.key, set()).add(n.dims)
 
+    def _add_points(self, points) -> str:
+        self._domains.setdefault(points.domain_uid, len(self._domains))
+        key = self.point_key(points)
+        self.point_sets.setdefault(key, points)
+        return key
+
+    def point_key(self, points) -> str | None:
+        """String key of a point set in the data pytree: ``"<domain ordinal>:<tag>"`` (``None`` when its
+        domain is not in this graph)."""
+        i = self._domains.get(points.domain_uid)
+        return None if i is None else f"{i}:{points.tag}"
+
     @property
     def stochastic_models(self) -> dict:
-        """``{key_name: Model}`` of the stochastic models the graph calls."""
+        """``{key: Model}`` of the stochastic models the graph calls."""
         return {k: h for k, h in self.handles.items() if getattr(h, "stochastic", False)}
 
     def derivatives_of(self, base) -> set:
@@ -130,15 +146,21 @@ class Program:
 
     Args:
         roots: the expressions to evaluate.
+        keys: the problem's handle keys (see :class:`GraphAnalysis`).
     """
 
-    def __init__(self, roots):
-        self.analysis = GraphAnalysis(roots)
+    def __init__(self, roots, keys: HandleKeys | None = None):
+        self.analysis = GraphAnalysis(roots, keys)
         self.roots = self.analysis.roots
 
     @property
+    def keys(self) -> HandleKeys:
+        """The problem's handle keys."""
+        return self.analysis.keys
+
+    @property
     def handles(self) -> dict:
-        """``{key_name: Model | Parameter}`` used by the graph."""
+        """``{key: Model | Parameter}`` used by the graph."""
         return self.analysis.handles
 
     def statics(self) -> dict:
@@ -172,13 +194,14 @@ class Program:
                 )
             coords[k] = jnp.asarray(arr, dtype=jnp.float64 if jax.config.jax_enable_x64 else jnp.float32)
         order = list(noise_order) + [n.uid for n in self.analysis.noises if n.uid not in noise_order]
-        noise_keys = {str(n.uid): jax.random.fold_in(seed_key, order.index(n.uid)) for n in self.analysis.noises}
+        noise_keys = {str(i): fold_in(seed_key, order.index(n.uid))  # keyed by ordinal, not uid
+                      for i, n in enumerate(self.analysis.noises)}
         return {"coords": coords, "constants": dict(self.analysis.constants), "noise": noise_keys}
 
     def env(self, params, data, statics=None) -> LoweringEnv:
         """A fresh lowering environment over ``params`` and ``data``."""
         coords = {ps: data["coords"][k] for k, ps in self.analysis.point_sets.items()}
-        noise_keys = {int(k): v for k, v in data["noise"].items()}
+        noise_keys = {n.uid: data["noise"][str(i)] for i, n in enumerate(self.analysis.noises)}
         env = LoweringEnv(params, statics if statics is not None else self.statics(), coords,
                           data["constants"], noise_keys, self.analysis)
         env.rows = {ps: data["rows"][k] for k, ps in self.analysis.point_sets.items() if k in data.get("rows", {})}

@@ -10,7 +10,7 @@ before the solve starts.
 from __future__ import annotations
 
 from ..errors import ConfigurationError
-from .program import GraphAnalysis, point_key
+from .program import GraphAnalysis
 
 
 def _describe_constant(node) -> str:
@@ -23,7 +23,7 @@ def check_resampling(analysis: GraphAnalysis, point_keys) -> None:
 
     Args:
         analysis: the :class:`~pinnlang.compile.program.GraphAnalysis` of the loss terms.
-        point_keys: keys (``point_key(points)``) of the point sets the solve would redraw.
+        point_keys: keys (``analysis.point_key(points)``) of the point sets the solve would redraw.
 
     Raises:
         ConfigurationError: naming each such point set and its arrays, and saying what to do instead.
@@ -34,8 +34,8 @@ def check_resampling(analysis: GraphAnalysis, point_keys) -> None:
         if pk in keys:
             found.setdefault(pk, []).append(_describe_constant(analysis.constant_nodes[data_key]))
     for noise in analysis.noises:
-        if noise.points is not None and point_key(noise.points) in keys:
-            found.setdefault(point_key(noise.points), []).append(
+        if noise.points is not None and analysis.point_key(noise.points) in keys:
+            found.setdefault(analysis.point_key(noise.points), []).append(
                 f"a pl.noise.gaussian(std={noise.std:g}) realisation drawn once per point")
     if not found:
         return

@@ -14,8 +14,9 @@ import numpy as np
 from ..bayesian.health import chain_warnings
 from ..compile import check_resampling
 from ..compile.loss import CompiledLoss
-from ..compile.program import point_key, static_signature
+from ..compile.program import static_signature
 from ..errors import ConfigurationError
+from ..host_keys import fold_in
 from .checks import check_minibatches, check_priors
 from .engine import Engine
 from .evaluate import Evaluation
@@ -61,8 +62,8 @@ class Core(Evaluation):
         if jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
             key = jax.random.key_data(key)
         self.key = key
-        self.noise_key = jax.random.fold_in(self.key, 0)
-        self.solve_key = jax.random.fold_in(self.key, 1)
+        self.noise_key = fold_in(self.key, 0)  # on the host: no compilation at set-up
+        self.solve_key = fold_in(self.key, 1)
         self.history = History(self.loss.names)
         self.epoch = 0
         self._runners: dict = {}  # plan signature -> Engine
@@ -84,7 +85,7 @@ class Core(Evaluation):
 
     @property
     def handles(self) -> dict:
-        """``{key_name: Model | Parameter}`` appearing in the losses, in program order."""
+        """``{key: Model | Parameter}`` of the losses, in program order (keys: :mod:`pinnlang.compile.keys`)."""
         return self.loss.program.handles
 
     # -- configuration -----------------------------------------------------------------------------
@@ -147,10 +148,10 @@ class Core(Evaluation):
         if pending:
             key = jax.random.fold_in(jax.random.fold_in(self.solve_key, self.epoch), WARM_STREAM)
             warm = run_initializers(engine.plan, engine.backends, engine.group_loss, values, data, key, pending)
-            for h in self.handles.values():
-                mine = [w for g, w in warm.items() if any(m.key == h.key_name for m in engine.plan.groups[g].members)]
+            for k, h in self.handles.items():
+                mine = [w for g, w in warm.items() if any(m.key == k for m in engine.plan.groups[g].members)]
                 if h.initializer is not None and mine:  # (starts (K, ...), kernel arguments) for inspection
-                    h.initialization = mine[0]._replace(position=mine[0].position[h.key_name])
+                    h.initialization = mine[0]._replace(position=mine[0].position[k])
                     h.initializer = None  # used: later solves continue these chains
         start = engine.start(frozenset(kept))
         return start(values, self.solve_key, self.epoch, data, kept, warm), sorted(kept)
@@ -382,7 +383,8 @@ class Core(Evaluation):
         sampled = {m.key for s in engine.plan.sampled for m in s.members}
         for st in engine.stages:
             if g.index in st.groups:
-                handles = set().union(*(GraphAnalysis([self.loss.terms_nodes[i]]).handles for i in st.terms))
+                handles = set().union(*(GraphAnalysis([self.loss.terms_nodes[i]], self.loss.program.keys).handles
+                                        for i in st.terms))
                 if handles & sampled:
                     return True
         return False
@@ -402,7 +404,7 @@ class Core(Evaluation):
         if buffer is not None and buffer.n > 0:
             epochs = None if self._run is None else (self._run.start_epoch, self.epoch)  # the solve's steps
             for k in engine.posterior_keys:
-                self.handles[k]._posterior = Posterior(self.handles[k], plan, buffer, state.fixed, epochs,
+                self.handles[k]._posterior = Posterior(self.handles[k], plan, buffer, state.fixed, k, epochs,
                                                          engine.transitions)
 
     def _report_chains(self, engine, buffer):
@@ -531,4 +533,4 @@ def core(losses, weights=None, **kwargs) -> Core:
     return Core(losses, weights, **kwargs)
 
 
-__all__ = ["Core", "core", "point_key"]
+__all__ = ["Core", "core"]

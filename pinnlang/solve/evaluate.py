@@ -118,11 +118,11 @@ class Evaluation:
         return jax.random.fold_in(jax.random.fold_in(self.key, stream), calls)
 
     def handles_in(self, nodes) -> dict:
-        """``{key_name: handle}`` that the expressions depend on (cached per expression)."""
+        """``{key: handle}`` that the expressions depend on (cached per expression)."""
         found = {}
         for n in nodes:
             if n.key not in self._handles_of:
-                self._handles_of[n.key] = GraphAnalysis([n]).handles
+                self._handles_of[n.key] = GraphAnalysis([n], self.loss.program.keys).handles
             found.update(self._handles_of[n.key])
         return found
 
@@ -133,7 +133,7 @@ class Evaluation:
         with ``posts``: one key per posterior draw); ``None``: inference mode."""
         prog_key = tuple(n.key for n in nodes)
         if prog_key not in self._evaluators:
-            self._evaluators[prog_key] = (Program(nodes), {})
+            self._evaluators[prog_key] = (Program(nodes, self.loss.program.keys), {})
         program, by_statics = self._evaluators[prog_key]
         statics = program.statics()  # read now: a module replaced since the last call (net.lora(...)) has new ones
         sig = static_signature(statics)
@@ -176,11 +176,15 @@ def _push_forward(fn, compiled: dict, params: dict, posts: dict, data, chunk_siz
     K, N = layouts.pop()
     keys = sorted(posts)
     kinds = tuple((k, tuple(kind for kind, _ in posts[k].sources), posts[k].treedef) for k in keys)
-    arrays = {k: [jnp.asarray(a) for _, a in posts[k].sources] for k in keys}
+    arrays = {k: [jax.device_put(a) for _, a in posts[k].sources] for k in keys}  # jnp.asarray compiles per shape
     if chunk_size is None:
-        first = {k: jax.tree_util.tree_unflatten(posts[k].treedef, [_at(kind, a, 0, 0) for (kind, _), a in
-                                                                    zip(posts[k].sources, arrays[k])]) for k in keys}
-        per = sum(int(np.prod(o.shape)) for o in jax.eval_shape(lambda th: fn({**params, **th}, data), first))
+        def first(arrays):  # one draw's outputs, traced only: indexing eagerly compiles two programs per leaf
+            theta = {k: jax.tree_util.tree_unflatten(posts[k].treedef, [_at(kind, a, 0, 0) for (kind, _), a
+                                                                        in zip(posts[k].sources, arrays[k])])
+                     for k in keys}
+            return fn({**params, **theta}, data)
+
+        per = sum(int(np.prod(o.shape)) for o in jax.eval_shape(first, arrays))
         chunk_size = max(1, min(K * N, OUTPUT_BUDGET // max(per, 1)))
     chunk_size = min(int(chunk_size), K * N)
     m = -(-K * N // chunk_size)

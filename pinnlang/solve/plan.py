@@ -66,7 +66,7 @@ class Plan:
     """Groups, their configurations and the chain layout of one solve.
 
     Args:
-        handles: ``{key_name: handle}`` in program order.
+        handles: ``{key: handle}`` in program order.
         default_transforms: per-core cache of the default optimiser per handle (kept across solves so
             its state can continue).
     """

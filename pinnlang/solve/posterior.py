@@ -91,10 +91,10 @@ class Posterior:
         epochs: ``(first, stop)`` epochs of the solve that drew them (``None`` for draws given by the user).
     """
 
-    def __init__(self, handle, plan: Plan, buffer: DrawBuffer, fixed: dict, epochs: tuple | None = None,
+    def __init__(self, handle, plan: Plan, buffer: DrawBuffer, fixed: dict, key: str, epochs: tuple | None = None,
                  per_epoch: dict | None = None):
         self.handle = handle
-        self.key = handle.key_name
+        self.key = key  # the handle's key in the plan
         self.num_chains, self.num_draws = plan.num_chains, buffer.n
         self.solve_id = buffer.solve_id
         treedef = plan.treedefs[self.key]
@@ -143,7 +143,7 @@ class Posterior:
         from ..errors import ShapeError
 
         self = cls.__new__(cls)
-        self.handle, self.key = handle, handle.key_name
+        self.handle, self.key = handle, None  # in no plan
         current = handle.get_trainable()
         self.treedef = jax.tree_util.tree_structure(current)
         bij = getattr(handle, "bijector", None)

@@ -72,12 +72,12 @@ def parse_substeps(spec, loss, plan: Plan) -> tuple:
         steps = integer(f"substeps[{s}] steps", entry[1], minimum=1)
         depends = set()
         for i in idx:
-            depends |= set(GraphAnalysis([loss.terms_nodes[i]]).handles)
+            depends |= set(GraphAnalysis([loss.terms_nodes[i]], loss.program.keys).handles)
         if len(entry) == 3:
             update = entry[2] if isinstance(entry[2], (list, tuple)) else [entry[2]]
             keys = []
             for h in update:
-                key = getattr(h, "key_name", None)
+                key = loss.program.keys.get(h)
                 if key not in plan.handles:
                     raise ConfigurationError(f"substeps[{s}] updates {getattr(h, 'name', h)!r}, which is not a model "
                                              "or parameter of these losses")

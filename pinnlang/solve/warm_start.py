@@ -164,7 +164,8 @@ def approximate(core, handle, method, draws: int | None = None, seed: int = 0):
         raise ConfigurationError(f"crux.approximate needs a Gaussian approximation such as pl.bayesian.laplace(...) "
                                  f"or pathfinder(...), got {method!r}")
     plan = Plan(core.handles, core._default_transforms)
-    groups = [g for g in plan.mcmc if any(m.key == handle.key_name for m in g.members)]
+    hkey = core.loss.program.keys.get(handle)
+    groups = [g for g in plan.mcmc if any(m.key == hkey for m in g.members)]
     if not groups:
         raise ConfigurationError(f"crux.approximate({handle.name}, ...) approximates the posterior of a sampled "
                                  f"handle; configure it first with {handle.name}.bayesian(...) (its prior and settings "
@@ -183,12 +184,12 @@ def approximate(core, handle, method, draws: int | None = None, seed: int = 0):
         from ..validate import integer
 
         n = integer("crux.approximate(draws)", draws, minimum=1)
-        sample = as_members(g, q.sample(jax.random.fold_in(key, 1), n))[handle.key_name]
-        treedef = plan.treedefs[handle.key_name]
-        current = treedef.flatten_up_to(values[handle.key_name])
+        sample = as_members(g, q.sample(jax.random.fold_in(key, 1), n))[hkey]
+        treedef = plan.treedefs[hkey]
+        current = treedef.flatten_up_to(values[hkey])
         moved = treedef.flatten_up_to(sample)
         leaves = [np.asarray(s)[None] if lab == g.index else np.broadcast_to(np.asarray(c), (1, n) + np.shape(c))
-                  for c, s, lab in zip(current, moved, plan.labels[handle.key_name])]
+                  for c, s, lab in zip(current, moved, plan.labels[hkey])]
         raw = jax.tree_util.tree_unflatten(treedef, leaves)
         bij = getattr(handle, "bijector", None)
         handle._posterior = Posterior.from_samples(handle, raw if bij is None else np.asarray(bij.forward(raw)))

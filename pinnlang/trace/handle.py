@@ -30,7 +30,9 @@ class Trainable:
 
     Attributes:
         name: display name (messages, trackers); need not be unique.
-        key_name: unique key of this handle in the solver's trainable pytree.
+        key_name: process-unique identity string; compiled pytrees use the problem's keys instead
+            (``pinnlang.compile.keys``), which do not depend on how many handles the process made.
+        key_stem: the stem of those keys: the user-given name, or ``model``/``param``.
         uid: process-unique integer identity.
         frozen: excluded from every update when True.
         posterior_samples: the chain after a Bayesian solve, else ``None``.
@@ -39,7 +41,8 @@ class Trainable:
     def _init_handle(self, name: str | None, prefix: str):
         self.uid = next_uid()
         self.name = name if name is not None else f"{prefix}_{self.uid}"
-        self.key_name = f"{self.name}#{self.uid}"  # unique key in the trainable pytree
+        self.key_name = f"{self.name}#{self.uid}"
+        self.key_stem = name if name is not None else prefix  # no uid: it would reach the compiled programs
         self.frozen = False
         self.transform = None  # an optax GradientTransformation, None = default adam(1e-3)
         self.per_chain = False  # replicate the optimised values per chain (K independent joint runs)

@@ -211,7 +211,8 @@ class ModelCall(Node):
         return apply_module(module, inputs, batched)
 
     def lower(self, env, args):
-        module = eqx.combine(env.params[self.model.key_name], env.statics[self.model.key_name])
+        key = env.analysis.keys(self.model)
+        module = eqx.combine(env.params[key], env.statics[key])
         key = env.call_key(self) if self.model.stochastic else None
         return self._apply(module, args[0], key)
 

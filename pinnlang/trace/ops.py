@@ -40,7 +40,7 @@ class Constant(Node):
         if isinstance(value, (int, float, bool)) and not isinstance(value, np.ndarray):
             self.value = value
             self.is_scalar = True
-            self.aval = jax.ShapeDtypeStruct((), jnp.asarray(value).dtype, weak_type=True)
+            self.aval = jax.ShapeDtypeStruct((), _jax_dtype(value), weak_type=True)
             self._digest = ("scalar", type(value).__name__, value)
         else:
             arr = np.asarray(value)
@@ -57,7 +57,7 @@ class Constant(Node):
                 arr = arr.astype(np.float32)
             self.value = arr
             self.is_scalar = False
-            self.aval = jax.ShapeDtypeStruct(arr.shape, jnp.asarray(arr[:0] if arr.ndim else arr).dtype)
+            self.aval = jax.ShapeDtypeStruct(arr.shape, _jax_dtype(arr[:0] if arr.ndim else arr))
             sha = hashlib.sha1(arr.tobytes()).hexdigest()[:16]
             self._digest = ("array", arr.shape, str(arr.dtype), sha)
             self.data_key = f"c{sha}_{'x'.join(map(str, arr.shape))}_{arr.dtype}"
@@ -69,6 +69,12 @@ class Constant(Node):
         if self.is_scalar:
             return self.value
         return env.constants[self.data_key]
+
+
+def _jax_dtype(value):
+    """The dtype ``jnp.asarray(value)`` would have, found by tracing: run eagerly, ``jnp.asarray`` compiles a
+    small XLA program per dtype and shape (tens of milliseconds on a first run)."""
+    return jax.eval_shape(jnp.asarray, value).dtype
 
 
 def as_node(x) -> Node:

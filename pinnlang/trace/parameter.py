@@ -56,7 +56,7 @@ class Parameter(Node, Trainable):
         return self.uid
 
     def lower(self, env, args):
-        return self.bijector.forward(env.params[self.key_name])
+        return self.bijector.forward(env.params[env.analysis.keys(self)])
 
     def _to_raw(self, value):
         value = jnp.asarray(value, self.aval.dtype).reshape(self.aval.shape)

@@ -10,7 +10,6 @@ import pytest
 
 import pinnlang as pl
 from pinnlang.compile import GraphAnalysis, Program, check_resampling
-from pinnlang.compile.program import point_key
 from pinnlang.errors import ConfigurationError
 
 N = 16
@@ -25,8 +24,8 @@ def problem():
     return dom, x, xb, a
 
 
-def keys(*variables):
-    return [point_key(v.points) for v in variables]
+def keys(analysis, *variables):
+    return [analysis.point_key(v.points) for v in variables]
 
 
 def test_per_point_data_on_a_resampled_set_is_refused_naming_set_array_and_fix(problem):
@@ -34,7 +33,7 @@ def test_per_point_data_on_a_resampled_set_is_refused_naming_set_array_and_fix(p
     y = pl.np.array(np.ones((N, 1), np.float32), name="y_obs")
     analysis = GraphAnalysis([(a * x - y).mse, (a * xb).mse])
     with pytest.raises(ConfigurationError) as err:
-        check_resampling(analysis, keys(x, xb))
+        check_resampling(analysis, keys(analysis, x, xb))
     msg = str(err.value)
     assert "'interior' of line" in msg and "'y_obs'" in msg and f"({N}, 1)" in msg
     assert "keep that point set fixed" in msg and "from the variable" in msg  # the two ways out
@@ -48,26 +47,29 @@ def test_data_inside_point_free_expressions_and_likelihood_operands_count(proble
                  (a * x - pl.np.array(np.ones((N, 2), np.float32))[:, 0:1]).mse,  # a column of it
                  (a * x).gaussian_nll(pl.np.array(y + 1.0)),  # per-point sigma
                  pl.np.concatenate([a * x, a * x]).categorical_nll(np.zeros(N, np.int32))]:  # labels
+        analysis = GraphAnalysis([term])
         with pytest.raises(ConfigurationError, match="per-point data"):
-            check_resampling(GraphAnalysis([term]), keys(x))
+            check_resampling(analysis, keys(analysis, x))
 
 
 def test_per_point_noise_is_refused(problem):
     dom, x, xb, a = problem
     analysis = GraphAnalysis([(a * x - pl.np.sin(x) - pl.noise.gaussian(0.1)).mse])
     with pytest.raises(ConfigurationError, match=r"pl\.noise\.gaussian\(std=0\.1\)"):
-        check_resampling(analysis, keys(x))
+        check_resampling(analysis, keys(analysis, x))
 
 
 def test_what_may_be_resampled(problem):
     dom, x, xb, a = problem
     y = pl.np.array(np.ones((N, 1), np.float32))
     analysis = GraphAnalysis([(a * x - pl.np.sin(np.pi * x)).mse, (a * xb - np.ones((2, 1), np.float32)).mse])
-    check_resampling(analysis, keys(x))  # data computed from the variable follows the points
+    check_resampling(analysis, keys(analysis, x))  # data computed from the variable follows the points
     check_resampling(analysis, [])  # nothing resampled
-    check_resampling(GraphAnalysis([(a * x - y).mse]), keys(xb))  # data on another point set
+    other = GraphAnalysis([(a * x - y).mse])
+    check_resampling(other, keys(other, xb))  # data on another point set
     row = pl.np.concatenate([x, x]) - np.ones((1, 2), np.float32)  # a broadcast row is not per-point data
-    check_resampling(GraphAnalysis([row.mse]), keys(x))
+    broadcast = GraphAnalysis([row.mse])
+    check_resampling(broadcast, keys(broadcast, x))
 
 
 def test_minibatches_slice_per_point_operands_found_the_same_way(problem):
