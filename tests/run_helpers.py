@@ -1,9 +1,12 @@
-"""Shared checks of solve bookkeeping: a save, load and continue must equal one uninterrupted run."""
+"""Helpers shared by test modules: save, load and continue equal one uninterrupted run; trained-looking adapters."""
 
 from __future__ import annotations
 
+import equinox as eqx
 import jax
 import numpy as np
+
+from pinnlang.nn.lora import LoRALinear
 
 
 def module_leaves(handle) -> list:
@@ -33,3 +36,16 @@ def assert_save_load_continue_is_one_run(problem, path, epochs: int = 30, print_
     again.solve(epochs, print_rate=print_rate)
     assert_same(module_leaves(loaded), module_leaves(ref_handle))
     return again, ref
+
+
+def randomise_adapters(module, key):
+    """Non-zero A and B in every adapted layer (a trained-looking adapter)."""
+    def fill(layer):
+        if not isinstance(layer, LoRALinear):
+            return layer
+        nonlocal key
+        key, ka, kb = jax.random.split(key, 3)
+        return eqx.tree_at(lambda l: (l.A, l.B), layer, (jax.random.normal(ka, layer.A.shape),
+                                                         jax.random.normal(kb, layer.B.shape)))
+
+    return jax.tree_util.tree_map(fill, module, is_leaf=lambda x: isinstance(x, LoRALinear))

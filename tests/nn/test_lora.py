@@ -11,7 +11,7 @@ import optax
 import pytest
 
 import pinnlang as pl
-from run_helpers import assert_save_load_continue_is_one_run
+from run_helpers import assert_save_load_continue_is_one_run, randomise_adapters
 from pinnlang.errors import ConfigurationError
 from pinnlang.nn import LoRALinear
 from pinnlang.solve.plan import FIXED, Plan
@@ -41,19 +41,6 @@ class Nested(eqx.Module):
 def linears(module):
     return [l for l in jax.tree_util.tree_leaves(module, is_leaf=lambda x: isinstance(x, (eqx.nn.Linear, LoRALinear)))
             if isinstance(l, (eqx.nn.Linear, LoRALinear))]
-
-
-def randomise_adapters(module, key):
-    """Non-zero A and B in every adapted layer (a trained-looking adapter)."""
-    def fill(layer):
-        if not isinstance(layer, LoRALinear):
-            return layer
-        nonlocal key
-        key, ka, kb = jax.random.split(key, 3)
-        return eqx.tree_at(lambda l: (l.A, l.B), layer, (jax.random.normal(ka, layer.A.shape),
-                                                         jax.random.normal(kb, layer.B.shape)))
-
-    return jax.tree_util.tree_map(fill, module, is_leaf=lambda x: isinstance(x, LoRALinear))
 
 
 def fit_problem(hidden=8, target=lambda x: pl.np.sin(3 * x)):

@@ -11,6 +11,7 @@ import pinnlang as pl
 from pinnlang.errors import ConfigurationError
 from pinnlang.nn import LoRALinear
 from pinnlang.trace.groups import trainable_paths
+from run_helpers import randomise_adapters
 
 
 class Nested(eqx.Module):
@@ -31,18 +32,6 @@ class Nested(eqx.Module):
 def mlp(key=jax.random.PRNGKey(0)):
     """1 -> 8 -> 8 -> 1: layers[0] (1 -> 8), layers[1] (8 -> 8), output_layer (8 -> 1)."""
     return pl.nn.mlp(1, hidden_dims=8, num_layers=2, key=key)
-
-
-def randomise(module, key):
-    def fill(layer):
-        if not isinstance(layer, LoRALinear):
-            return layer
-        nonlocal key
-        key, ka, kb = jax.random.split(key, 3)
-        return eqx.tree_at(lambda l: (l.A, l.B), layer, (jax.random.normal(ka, layer.A.shape),
-                                                         jax.random.normal(kb, layer.B.shape)))
-
-    return jax.tree_util.tree_map(fill, module, is_leaf=lambda x: isinstance(x, LoRALinear))
 
 
 def test_dict_ranks_give_each_layer_its_adapter_shapes(key):
@@ -96,7 +85,7 @@ def test_parameter_counts_and_trainable_leaves_follow_the_ranks(key):
 
 def test_merge_is_exact_with_per_layer_ranks(key):
     module = Nested(key)
-    adapted = randomise(pl.nn.lora(module, {"blocks[0]": 3, "head": 2}, alpha=0.5, key=key), jax.random.PRNGKey(9))
+    adapted = randomise_adapters(pl.nn.lora(module, {"blocks[0]": 3, "head": 2}, alpha=0.5, key=key), jax.random.PRNGKey(9))
     merged = pl.nn.merge(adapted)
     assert jax.tree_util.tree_structure(merged) == jax.tree_util.tree_structure(module)
     xs = jax.random.normal(jax.random.PRNGKey(2), (31, 3))

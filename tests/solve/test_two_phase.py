@@ -31,6 +31,17 @@ def test_surrogate_then_sampled_coefficient_compiles_once_per_configuration():
     assert np.isfinite(k.posterior_samples).all()
 
 
+def trained_sine_net(epochs: int):
+    """A 1-4-1 network fitted to sin(pi x) on 16 points by ``epochs`` Adam steps: ``(net, crux)``."""
+    xs = np.linspace(-1, 1, 16)[:, None].astype(np.float32)
+    x, _ = pl.domain.from_array({"d": xs}).variable("d")
+    net = pl.nn.wrap(pl.nn.mlp(1, hidden_dims=4, num_layers=1, key=jax.random.PRNGKey(0)), name="u")
+    net.optimizer(optax.adam(1e-2))
+    crux = pl.core([(net(x) - pl.np.array(np.sin(np.pi * xs))).gaussian_nll(0.1)])
+    crux.solve(epochs)
+    return net, crux
+
+
 def test_optimizer_none_turns_a_trained_body_into_a_frozen_one_under_a_sampled_head():
     """Train, then .optimizer(None) and .mask(head).bayesian(...): the body stays at its trained values."""
     import blackjax
@@ -41,12 +52,7 @@ def test_optimizer_none_turns_a_trained_body_into_a_frozen_one_under_a_sampled_h
 
     import pinnlang as pl
 
-    xs = np.linspace(-1, 1, 16)[:, None].astype(np.float32)
-    x, _ = pl.domain.from_array({"d": xs}).variable("d")
-    net = pl.nn.wrap(pl.nn.mlp(1, hidden_dims=4, num_layers=1, key=jax.random.PRNGKey(0)), name="u")
-    net.optimizer(optax.adam(1e-2))
-    crux = pl.core([(net(x) - pl.np.array(np.sin(np.pi * xs))).gaussian_nll(0.1)])
-    crux.solve(200)
+    net, crux = trained_sine_net(200)
     trained = [np.asarray(l) for l in jax.tree_util.tree_leaves(eqx.filter(net.module.layers, eqx.is_array))]
     head = eqx.tree_at(lambda m: m.output_layer, jax.tree_util.tree_map(lambda _: False, net.module),
                        replace=jax.tree_util.tree_map(lambda _: True, net.module.output_layer))
@@ -69,12 +75,7 @@ def test_one_handle_runs_several_head_experiments_each_from_the_trained_values(c
 
     import equinox as eqx
 
-    xs = np.linspace(-1, 1, 16)[:, None].astype(np.float32)
-    x, _ = pl.domain.from_array({"d": xs}).variable("d")
-    net = pl.nn.wrap(pl.nn.mlp(1, hidden_dims=4, num_layers=1, key=jax.random.PRNGKey(0)), name="u")
-    net.optimizer(optax.adam(1e-2))
-    crux = pl.core([(net(x) - pl.np.array(np.sin(np.pi * xs))).gaussian_nll(0.1)])
-    crux.solve(100)
+    net, crux = trained_sine_net(100)
     trained = net.module
     head_w = np.asarray(trained.output_layer.weight)
     net.optimizer(None)
