@@ -28,7 +28,7 @@ from .progress import Progress, progress_enabled
 from .run import Execution, RunRecord, chunk_plan
 from .state import as_members, member_positions
 from .stochastic import check_stochastic_kernels, warn_stochastic_initializers
-from .streams import DRAW_STREAM, WARM_STREAM
+from .streams import WARM_STREAM
 from .substeps import Substep, parse_substeps, stage_loss
 from .warm_start import pending_initializers, run_initializers
 from ..validate import integer
@@ -300,10 +300,10 @@ class Core(Evaluation):
         plan, state = engine.plan, self._state
         n = plan.keep if buffer is None else buffer.n
         keys = set(engine.posterior_keys)
-        base = jax.random.fold_in(jax.random.fold_in(self.solve_key, self.epoch), DRAW_STREAM)
+        drawn = engine.q_draws(n)(self.solve_key, np.int32(self.epoch), state.groups)
         vi = {g: jax.tree_util.tree_map(lambda a: np.swapaxes(np.asarray(a), 0, 1),
                                         {k: v for k, v in draws.items() if k in keys})
-              for g, draws in jax.device_get(engine.q_draws(n)(base, state.groups)).items()}  # (n, K, ...)
+              for g, draws in jax.device_get(drawn).items()}  # (n, K, ...)
         if buffer is None:
             positions = [{k: v for k, v in pos.items() if k in keys}
                          for pos in member_positions(plan, engine.backends, state.groups)]

@@ -15,7 +15,7 @@ from .plan import Plan
 from .start import make_start
 from .state import as_members, assemble, member_positions
 from .step import make_step, make_step_keys, mean_loss
-from .streams import LOSS_BATCH_STREAM, RESAMPLE_STREAM
+from .streams import DRAW_STREAM, LOSS_BATCH_STREAM, RESAMPLE_STREAM
 from .substeps import make_substepped, transitions_per_epoch
 
 log = logging.getLogger("pinnlang")
@@ -146,14 +146,16 @@ class Engine:
         return self._runners[key]
 
     def q_draws(self, n: int) -> Callable:
-        """Jitted ``(base key, group states) -> {VI group: {member key: (K, n, ...)}}``: ``n`` draws of each q.
+        """Jitted ``(solve key, epoch, group states) -> {VI group: {member key: (K, n, ...)}}``: ``n`` draws of each q.
 
-        Group ``g``'s chain ``k`` draws with ``split(fold_in(base, g), K)[k]``.
+        Group ``g``'s chain ``k`` draws with ``split(fold_in(base, g), K)[k]``, ``base`` the solve key's
+        ``DRAW_STREAM`` at ``epoch`` (derived inside: eager ``fold_in`` calls cost about a millisecond each).
         """
         if ("q", n) not in self._runners:
             plan, backends = self.plan, self.backends
 
-            def draws(base, groups):
+            def draws(key, epoch, groups):
+                base = jax.random.fold_in(jax.random.fold_in(key, epoch), DRAW_STREAM)
                 out = {}
                 for g in plan.variational:
                     keys = jax.random.split(jax.random.fold_in(base, g.index), plan.num_chains)
