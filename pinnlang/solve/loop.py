@@ -16,6 +16,7 @@ import jax.numpy as jnp
 
 from ..backends.base import GRADIENT
 from .plan import Plan
+from .rows import Rows
 from .state import member_positions
 from .step import mean_loss
 
@@ -43,8 +44,13 @@ def make_chunk_runner(plan: Plan, backends: list, loss_fn: Callable, step: Calla
     others). Outputs: ``(totals (I,), terms (I, T), draws, infos, traces)`` with ``I = max_iterations``,
     ``max_draws`` leading entries for draws and ``{group: {field: (D, K)}}``, and ``traces``
     ``{group: {field: (I, K)}}`` of the backends' ``traced`` fields at every iteration (the ELBO of a VI
-    group); only the first ``iterations`` entries are meaningful. Without gradient groups no step needs the loss (kernels
-    evaluate their own log-density): ``end_loss`` is evaluated once, at the end of the chunk, into entry 0.
+    group); only the first ``iterations`` entries are meaningful. Without gradient groups no step needs
+    the loss (kernels evaluate their own log-density): ``end_loss`` is evaluated once, at the end of the
+    chunk, into entry 0.
+
+    The loop runs over steps, in blocks of ``KEY_BLOCK`` iterations whose keys are derived at once; each
+    step writes its iteration's two rows (records, and the kept draw), so the last step of an iteration
+    writes last (see :mod:`pinnlang.solve.rows` for why rows and not leaves).
 
     The steps carry no finiteness bookkeeping (a per-step select over every value and optimiser
     state costs about 25 % on small networks); the caller checks the chunk's losses and, after a
@@ -73,61 +79,67 @@ def make_chunk_runner(plan: Plan, backends: list, loss_fn: Callable, step: Calla
         probe = jax.eval_shape(step, state, first)[1]
         zeros = lambda shape_dtype, n: jnp.zeros((n,) + shape_dtype.shape, shape_dtype.dtype)  # noqa: E731
         loss_shapes = jax.eval_shape(lambda s: mean_loss(plan, backends, loss_fn, s), state)
-        totals, terms = (zeros(a, max_iterations) for a in loss_shapes)
-        draws = jax.tree_util.tree_map(lambda a: zeros(a, max_draws), jax.eval_shape(drawn, state))
-        infos = jax.tree_util.tree_map(lambda a: zeros(a, max_draws), probe[2])
-        traces = {g: {f: zeros(probe[2][g][f], max_iterations) for f in fields} for g, fields in traced.items()}
-
-        def block(i, s, table):
-            """``inner`` steps; the last one's loss, and the block's diagnostics."""
-            def one(j, c):
-                s, (_, _, acc) = c
-                s, (total, term, info) = step(s, jax.tree_util.tree_map(lambda a: a[i * inner + j], table))
-                acc = {g: {f: _accumulate(f, acc[g][f], v) for f, v in fields.items()} for g, fields in info.items()}
-                return s, (total, term, acc)
-
-            start = (jnp.zeros(probe[0].shape, probe[0].dtype), jnp.zeros(probe[1].shape, probe[1].dtype),
-                     _block_start(probe[2]))
-            if thin == 1:  # no inner loop (nor accumulation) to pay for at every step
-                s, (total, term, info) = step(s, jax.tree_util.tree_map(lambda a: a[i], table))
-                return s, total, term, info
-            s, (total, term, acc) = jax.lax.fori_loop(0, inner, one, (s, start))
-            return s, total, term, {g: {f: _finish(f, v, inner) for f, v in fields.items()} for g, fields in acc.items()}
+        trace_shapes = {g: {f: probe[2][g][f] for f in fields} for g, fields in traced.items()}
+        records = Rows({"loss": loss_shapes if needs_loss else (), "traces": trace_shapes}, max_iterations)
+        kept = Rows({"draws": jax.eval_shape(drawn, state), "infos": probe[2]}, max_draws) if collects else None
+        acc0 = _block_start(probe[2])
 
         def key_block(b, c):
-            """Up to ``block_len`` iterations, on the keys of their steps derived at once."""
+            """Up to ``block_len`` iterations (``block_len * inner`` steps), on the keys of their steps derived at once.
+
+            One flat loop over steps, not a loop over iterations of an inner loop over ``inner`` steps: entering
+            a nested loop copies every buffer of the state it carries (a few microseconds a step on small
+            networks). Every step writes its iteration's slot; the last step of the iteration writes last.
+            """
             table = keys_for(c[0])
-            offset = b * block_len
+            offset = b * block_len * inner
 
-            def iteration(local, c):
-                s, totals, terms, draws, infos, traces = c
-                i = offset + local
-                s, total, term, info = block(local, s, table)
-                if needs_loss:  # sampling-only steps compute no loss: the chunk records one at its end
-                    totals = jax.lax.dynamic_update_index_in_dim(totals, total.astype(totals.dtype), i, 0)
-                    terms = jax.lax.dynamic_update_index_in_dim(terms, term.astype(terms.dtype), i, 0)
+            def one(u, c):
+                s, acc, rec_b, kept_b = c
+                s, (total, term, info) = step(s, jax.tree_util.tree_map(lambda a: a[u], table))
+                t = offset + u
+                i, j = t // inner, t % inner
+                if thin == 1:  # no accumulation to pay for at every step
+                    block_info = info
+                else:
+                    acc = {g: {f: jnp.where(j == 0, v, _accumulate(f, acc[g][f], v)) for f, v in fields.items()}
+                           for g, fields in info.items()}
+                    block_info = {g: {f: _finish(f, v, j + 1) for f, v in fields.items()} for g, fields in acc.items()}
+                traces = {g: {f: block_info[g][f] for f in fields} for g, fields in traced.items()}
+                # sampling-only steps compute no loss: the chunk records one at its end
+                rec_b = records.put(rec_b, {"loss": (total, term) if needs_loss else (), "traces": traces}, i)
                 if collects:
-                    # an unconditional in-place write (a cond here costs more per step than the write);
-                    # outside a collecting chunk it goes to the last slot, which nothing reads
+                    # an unconditional in-place write (a cond here costs more per step than the write); outside a
+                    # collecting chunk it goes to the last slot, which nothing reads
                     slot = jnp.where(collect, jnp.minimum(i, max_draws - 1), max_draws - 1)
-                    put = lambda b, v: jax.lax.dynamic_update_index_in_dim(b, v.astype(b.dtype), slot, 0)  # noqa: E731
-                    draws = jax.tree_util.tree_map(put, draws, drawn(s))
-                    infos = jax.tree_util.tree_map(put, infos, info)
-                traces = {g: {f: jax.lax.dynamic_update_index_in_dim(b, info[g][f].astype(b.dtype), i, 0)
-                              for f, b in fields.items()} for g, fields in traces.items()}
-                return s, totals, terms, draws, infos, traces
+                    kept_b = kept.put(kept_b, {"draws": drawn(s), "infos": block_info}, slot)
+                return s, acc, rec_b, kept_b
 
-            return jax.lax.fori_loop(0, jnp.minimum(block_len, iterations - offset), iteration, c)
+            return jax.lax.fori_loop(0, jnp.minimum(block_len * inner, iterations * inner - offset), one, c)
 
         num_blocks = (iterations + block_len - 1) // block_len
-        state, totals, terms, draws, infos, traces = jax.lax.fori_loop(
-            0, num_blocks, key_block, (state, totals, terms, draws, infos, traces))
-        if not needs_loss:
+        start = (state, acc0, records.zeros(), kept.zeros() if collects else {})
+        state, _, rec_b, kept_b = jax.lax.fori_loop(0, num_blocks, key_block, start)
+        rec = records.unpack(rec_b)
+        if needs_loss:
+            totals, terms = rec["loss"]
+        else:
+            totals, terms = (zeros(a, max_iterations) for a in loss_shapes)
             total, term = end_loss(state)
             totals, terms = totals.at[0].set(total), terms.at[0].set(term)
-        return state, (totals, terms, draws, infos, traces)
+        if collects:
+            out = kept.unpack(kept_b)
+            draws, infos = out["draws"], out["infos"]
+        else:
+            draws = _zeros_like_tree(jax.eval_shape(drawn, state), max_draws)
+            infos = _zeros_like_tree(probe[2], max_draws)
+        return state, (totals, terms, draws, infos, rec["traces"])
 
     return jax.jit(run)
+
+
+def _zeros_like_tree(shapes, n: int):
+    return jax.tree_util.tree_map(lambda a: jnp.zeros((n,) + a.shape, a.dtype), shapes)
 
 
 def _block_start(info_shapes: dict) -> dict:
