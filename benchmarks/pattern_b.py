@@ -3,8 +3,10 @@
 Problem: the specification's Bayesian-last-layer example: 32 noisy observations of sin(πx), a
 1 → 16 → 16 → 1 tanh MLP, loss ``mean(((u - y) / σ)²)``. Every step: one ``value_and_grad`` of the loss
 with respect to the whole network, an Adam(5e-3) update of the body (everything but the output layer),
-then one SGLD(5e-4) step of the head on the log-density ``-loss`` at the new body. Draws of the head
-are kept every ``thin = 2`` steps and reach the host. Both sides run the same number of steps per call
+then one SGLD(5e-4) step of the head on the log-density ``-loss`` at the new body. Draws are kept every
+``thin = 2`` steps and reach the host: pinnlang keeps the loss of every iteration and, since the body
+moves, the body with each head draw; the hand-written loop is timed keeping the same, and keeping the
+head draws only. Both sides run the same number of steps per call
 inside one jitted ``lax.scan``; pinnlang runs ``crux.solve(steps)`` calls that continue the chain (the
 first call compiles). The runs are interleaved and the best rate of each is kept (target: within 1.1x).
 
@@ -58,8 +60,12 @@ def pinnlang_runner(steps: int):
     return timed_solves(pl.core([((net(x) - y_np) / SIGMA).mse]), steps)
 
 
-def hand_runner(steps: int):
-    """The same update by hand: eqx.partition into body and head, optax on the body, blackjax.sgld on the head."""
+def hand_runner(steps: int, like_for_like: bool = False):
+    """The same update by hand: eqx.partition into body and head, optax on the body, blackjax.sgld on the head.
+
+    ``like_for_like``: also keep what pinnlang keeps, the loss of every iteration and the body with each
+    head draw (the body moves: each head draw is conditioned on the body of its step); otherwise only the
+    head draws."""
     x_np, y_np = data()
     x, y = jnp.asarray(x_np), jnp.asarray(y_np)
     params, static = eqx.partition(network(), eqx.is_inexact_array)
@@ -79,24 +85,24 @@ def hand_runner(steps: int):
                    for l in jax.tree_util.tree_leaves(h))
 
     def step(carry, key):
-        body, head, opt_state = carry
-        _, grads = jax.value_and_grad(loss)(eqx.combine(body, head))
+        body, head, opt_state, _ = carry
+        value, grads = jax.value_and_grad(loss)(eqx.combine(body, head))
         g_body = eqx.filter(grads, is_body)
         updates, opt_state = opt.update(g_body, opt_state, body)
         body = optax.apply_updates(body, updates)
         grad_head = jax.grad(lambda h: -loss(eqx.combine(body, h)) + log_prior(h))
         head = sgld(lambda pos, mb: grad_head(pos)).step(key, head, None, 5e-4)
-        return (body, head, opt_state), None
+        return (body, head, opt_state, value if like_for_like else carry[3]), None  # the floor drops the loss
 
     @jax.jit
     def run(carry, key):
         def block(c, k):
             c, _ = jax.lax.scan(step, c, jax.random.split(k, THIN))
-            return c, c[1]
+            return c, ((c[0], c[1], c[3]) if like_for_like else c[1])
 
         return jax.lax.scan(block, carry, jax.random.split(key, steps // THIN))
 
-    box = [(body, head, opt.init(body)), jax.random.PRNGKey(1)]
+    box = [(body, head, opt.init(body), jnp.zeros(())), jax.random.PRNGKey(1)]
     box[0], draws = run(*box)
     jax.block_until_ready(draws)
 
@@ -117,12 +123,14 @@ def main():
     p.add_argument("--repeats", type=int, default=7)
     args = p.parse_args()
     print(f"device: {jax.devices()[0].device_kind}, jax {jax.__version__}, blackjax {blackjax.__version__}")
-    best = interleaved({"pinnlang": pinnlang_runner(args.steps), "hand": hand_runner(args.steps)}, args.repeats)
+    best = interleaved({"pinnlang": pinnlang_runner(args.steps), "like": hand_runner(args.steps, like_for_like=True),
+                        "head": hand_runner(args.steps)}, args.repeats)
     print(f"Pattern B (Adam body, SGLD head), {args.steps} steps per call; steps/s:")
-    print(f"{'driver':<45} {'steps/s':>10} {'ratio hand/pinnlang':>20}")
-    print(f"{'hand-written lax.scan (optax + blackjax.sgld)':<45} {best['hand']:>10,.0f} "
-          f"{best['hand'] / best['pinnlang']:>20.3f}")
-    print(f"{'pinnlang crux.solve':<45} {best['pinnlang']:>10,.0f} {1.0:>20.3f}")
+    print(f"{'driver':<62} {'steps/s':>10} {'ratio hand/pinnlang':>20}")
+    rows = [("hand-written, keeping loss, body and head per draw (like for like)", "like"),
+            ("hand-written, keeping the head draws only", "head"), ("pinnlang crux.solve", "pinnlang")]
+    for label, k in rows:
+        print(f"{label:<62} {best[k]:>10,.0f} {best[k] / best['pinnlang']:>20.3f}")
 
 
 if __name__ == "__main__":
