@@ -14,9 +14,9 @@ A data epoch is ``4000 / 100 = 40`` steps; every step runs the body forward on i
 
 Both keep a draw of the head every ``THIN`` steps and bring it to the host. The body is at its initial values
 (the cost of a step does not depend on them). The runs are interleaved and the best of each is kept. pinnlang
-also evaluates the loss on all 4,000 images once per call (the history entry of a sampling-only chunk, about 40
-minibatch forward passes; the script times it), which the hand-written loop does not: short calls pay for it,
-hence several call lengths.
+also records, once per chunk, the loss on one minibatch of 100 images (the history entry of a sampling-only
+chunk whose kernels all take minibatches: an unbiased estimate of the full loss); it used to evaluate all 4,000
+images there (about 40 minibatch forward passes, timed by the script), which short calls paid for.
 
 Run: ``python benchmarks/mnist_sghmc.py [--epochs E ...] [--repeats R]`` (needs ``pip install 'pinnlang[mnist]'``).
 """
@@ -153,8 +153,8 @@ def main():
             print(f"{epochs:<21} {label:<48} {per_epoch / best[name]:>15.3f} {best[name]:>9,.0f} "
                   f"{best['hand'] / best[name]:>12.3f}")
     print(f"one evaluation of the loss on all {len(digits.y_train)} images: "
-          f"{full_loss_seconds(digits.x_train, digits.y_train, args.repeats):.3f} s (pinnlang records it once per "
-          "chunk of a sampling-only solve, and a call runs chunks of at most 500 steps)")
+          f"{full_loss_seconds(digits.x_train, digits.y_train, args.repeats):.3f} s (what each chunk of a sampling-only "
+          "solve paid before it recorded a minibatch estimate)")
 
 
 if __name__ == "__main__":
