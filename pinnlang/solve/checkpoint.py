@@ -17,6 +17,7 @@ import numpy as np
 
 from ..errors import CheckpointError, ConfigurationError
 from .plan import Plan
+from .history import Traces
 from .posterior import DrawBuffer
 from .run import RunRecord
 from .state import member_positions
@@ -188,8 +189,8 @@ def load(core, path) -> None:
 
     hist.segments = [Segment(label, start, stop) for label, start, stop in header["history"]["segments"]]
     hist.wall_time, hist.compile_time = header["history"]["wall_time"], header["history"]["compile_time"]
-    hist.traces = {name: (arrays[f"traces/{i}/epochs"], arrays[f"traces/{i}/values"])
-                   for i, name in enumerate(header["history"].get("traces", []))}
+    hist.traces = Traces({name: (arrays[f"traces/{i}/epochs"], arrays[f"traces/{i}/values"])
+                          for i, name in enumerate(header["history"].get("traces", []))})
     core._run = run
     core._buffer = None
     if header["buffer"] is not None:

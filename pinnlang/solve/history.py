@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import difflib
 import os
+from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,6 +20,44 @@ class Segment:
     label: str
     start: int
     stop: int
+
+
+class Traces(MutableMapping):
+    """``{name: (epochs (S',), values (S',))}`` whose entries grow by chunks without copying what came before.
+
+    :meth:`add` appends a chunk in O(chunk); reading an entry joins its chunks once (later reads are free).
+    Appending by ``np.concatenate`` copied the whole trace at every solve: quadratic in the number of calls.
+    """
+
+    def __init__(self, items=None):
+        self._parts: dict = {}
+        for name, (e, v) in dict(items or {}).items():
+            self[name] = (e, v)
+
+    def add(self, name: str, epochs, values):
+        self._parts.setdefault(name, []).append((np.asarray(epochs, np.int64), np.asarray(values, np.float64)))
+
+    def __getitem__(self, name):
+        parts = self._parts[name]
+        if len(parts) > 1:
+            parts[:] = [(np.concatenate([e for e, _ in parts]), np.concatenate([v for _, v in parts]))]
+        return parts[0]
+
+    def __setitem__(self, name, value):
+        e, v = value
+        self._parts[name] = [(np.asarray(e, np.int64), np.asarray(v, np.float64))]
+
+    def __delitem__(self, name):
+        del self._parts[name]
+
+    def __iter__(self):
+        return iter(self._parts)
+
+    def __len__(self):
+        return len(self._parts)
+
+    def __repr__(self):
+        return f"Traces({ {k: len(self[k][0]) for k in self} })"
 
 
 @dataclass
@@ -46,7 +85,7 @@ class History:
     total: np.ndarray = field(default_factory=lambda: np.zeros((0,)))
     terms: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     segments: list = field(default_factory=list)
-    traces: dict = field(default_factory=dict)
+    traces: Traces = field(default_factory=Traces)
     wall_time: float = 0.0
     compile_time: float = 0.0
     steps_per_second: float = float("nan")
@@ -62,9 +101,7 @@ class History:
 
     def add_trace(self, name: str, epochs, values):
         """Append ``values`` at ``epochs`` to the trace ``name``."""
-        old_e, old_v = self.traces.get(name, (np.zeros((0,), np.int64), np.zeros((0,))))
-        self.traces[name] = (np.concatenate([old_e, np.asarray(epochs, np.int64)]),
-                             np.concatenate([old_v, np.asarray(values, np.float64)]))
+        self.traces.add(name, epochs, values)
 
     def trace(self, name: str) -> np.ndarray:
         """``(S',)`` values of a trace (``history.traces[name]``'s values), e.g. ``history.trace("elbo/a")``."""

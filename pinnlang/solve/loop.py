@@ -98,10 +98,10 @@ def make_chunk_runner(plan: Plan, backends: list, loss_fn: Callable, step: Calla
                 s, acc, rec_b, kept_b = c
                 s, (total, term, info) = step(s, jax.tree_util.tree_map(lambda a: a[u], table))
                 t = offset + u
-                i, j = t // inner, t % inner
-                if thin == 1:  # no accumulation to pay for at every step
-                    block_info = info
+                if thin == 1:  # one step an iteration: no index arithmetic nor accumulation to pay for every step
+                    i, block_info = t, info
                 else:
+                    i, j = t // inner, t % inner
                     acc = {g: {f: jnp.where(j == 0, v, _accumulate(f, acc[g][f], v)) for f, v in fields.items()}
                            for g, fields in info.items()}
                     block_info = {g: {f: _finish(f, v, j + 1) for f, v in fields.items()} for g, fields in acc.items()}
