@@ -7,7 +7,11 @@ posterior is Gaussian (Bayesian linear regression), which makes it a clean test 
 * ``blackjax.nuts``: no tuning by hand; window adaptation (``adapt=True``) tunes the step size and a
   diagonal mass matrix during ``warmup``, and the trajectory length is chosen per step.
 * ``blackjax.hmc``: the same adaptation, but a fixed number of leapfrog steps
-  (``num_integration_steps``) that you choose.
+  (``num_integration_steps``) that you choose. On a Gaussian posterior a trajectory rotates the
+  (whitened) position by about L·ε radians, and the adaptation puts ε near 1 here: L = 3 turns it by
+  almost π, each draw nearly mirrors the last, and the chains keep their distance from the mean (R-hat
+  1.50 on the folded draws); L = 6 turns it by almost 2π (bulk ESS 128 of 4000); L = 8 gives R-hat 1.09.
+  L = 5 (about 4.8 radians) mixes well. NUTS chooses the length per step and has no such resonance.
 * ``blackjax.mala``: one Langevin step plus a Metropolis correction; ``step_size`` by hand, no
   adaptation (``warmup`` steps are simply discarded).
 * ``blackjax.sgld``: the Langevin step *without* correction (built for minibatches); ``step_size`` by
@@ -40,7 +44,7 @@ target = A_TRUE * pl.np.sin(pi * x) + B_TRUE * pl.np.cos(pi * x) + pl.noise.gaus
 
 KERNELS = {  # name: (factory, kernel arguments, warmup, keep, thin)
     "nuts": (blackjax.nuts, {}, epochs(500, 20), epochs(1000, 20), 1),
-    "hmc": (blackjax.hmc, {"num_integration_steps": 8}, epochs(500, 20), epochs(1000, 20), 1),
+    "hmc": (blackjax.hmc, {"num_integration_steps": 5}, epochs(500, 20), epochs(1000, 20), 1),
     "mala": (blackjax.mala, {"step_size": 1e-4}, epochs(1000, 20), epochs(2000, 20), 1),
     "sgld": (blackjax.sgld, {"step_size": 1e-5}, epochs(1000, 20), epochs(1000, 20), epochs(10, 1)),
 }
