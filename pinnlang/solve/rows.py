@@ -3,9 +3,9 @@
 Inside the chunk loop every record is an in-place ``dynamic_update_slice``, and on a CPU each costs
 about half a microsecond whatever its size: writing a pytree of ten small leaves leaf by leaf costs
 more than a small network's step. :class:`Rows` concatenates the leaves into one row, so a record is
-one write; :meth:`Rows.unpack` cuts the buffers back into the pytree once per chunk. Booleans and
-integers of up to 32 bits ride in the float row (exact: flags, counts below 2^24 in float32) and are
-cast back; other dtypes get a row of their own.
+one write; :meth:`Rows.unpack` cuts the buffers back into the pytree once per chunk. Booleans, small
+integers (converted, exactly) and integers as wide as the float row (their bits reinterpreted, not
+converted: every value survives) ride in the float row; other dtypes get a row of their own.
 """
 
 from __future__ import annotations
@@ -32,10 +32,20 @@ class Rows:
         floating = np.dtype(jnp.zeros(()).dtype)  # float32, or float64 under jax_enable_x64
         self.slots = []  # per leaf: (row dtype name, start column, size)
         widths: dict = {}
+        self.modes = []  # per leaf: how it enters its row ("same", "convert" or "bits")
         for shape, dtype in zip(self.shapes, self.dtypes):
             size = math.prod(shape)
-            small = dtype == np.bool_ or (np.issubdtype(dtype, np.integer) and dtype.itemsize <= 4)
-            name = floating.name if small or dtype == floating else dtype.name
+            integer = np.issubdtype(dtype, np.integer)
+            if dtype == floating:
+                mode = "same"
+            elif dtype == np.bool_ or (integer and dtype.itemsize < 4):
+                mode = "convert"  # flags and 8/16-bit integers are exact in any float row
+            elif integer and dtype.itemsize == floating.itemsize:
+                mode = "bits"
+            else:
+                mode = None
+            name = floating.name if mode else dtype.name
+            self.modes.append(mode or "same")
             self.slots.append((name, widths.get(name, 0), size))
             widths[name] = widths.get(name, 0) + size
         self.widths = widths
@@ -46,12 +56,16 @@ class Rows:
     def put(self, buffers: dict, tree, i) -> dict:
         leaves = self.treedef.flatten_up_to(tree)
         rows = {name: [] for name in self.widths}
-        for (name, _, _), leaf in zip(self.slots, leaves):
-            rows[name].append(jnp.ravel(jnp.asarray(leaf).astype(name)))
+        for (name, _, _), leaf, dtype, mode in zip(self.slots, leaves, self.dtypes, self.modes):
+            leaf = jnp.asarray(leaf).astype(dtype)
+            leaf = jax.lax.bitcast_convert_type(leaf, name) if mode == "bits" else leaf.astype(name)
+            rows[name].append(jnp.ravel(leaf))
         return {name: jax.lax.dynamic_update_index_in_dim(buffers[name], jnp.concatenate(parts), i, 0)
                 for name, parts in rows.items()}
 
     def unpack(self, buffers: dict):
-        leaves = [buffers[name][:, start:start + size].reshape((self.n,) + shape).astype(dtype)
-                  for (name, start, size), shape, dtype in zip(self.slots, self.shapes, self.dtypes)]
+        leaves = []
+        for (name, start, size), shape, dtype, mode in zip(self.slots, self.shapes, self.dtypes, self.modes):
+            block = buffers[name][:, start:start + size].reshape((self.n,) + shape)
+            leaves.append(jax.lax.bitcast_convert_type(block, dtype) if mode == "bits" else block.astype(dtype))
         return jax.tree_util.tree_unflatten(self.treedef, leaves)
