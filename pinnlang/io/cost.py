@@ -23,9 +23,9 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from ..bayesian import ess
+from ..trace.sampling_config import STEPS
 from .posterior import display_names, leaf_draws, sampled_handles
 
-STEPS = "num_integration_steps"
 
 
 @dataclass

@@ -62,8 +62,7 @@ def check_minibatches(plan: Plan, loss):
     """With ``batch_size``, every loss term must be a sum or mean over points (else the estimate is biased)."""
     from ..trace import Reduction
 
-    batched = [plan.configs[g.index].batch_size for g in plan.sampled
-               if getattr(plan.configs[g.index], "batch_size", None)]
+    batched = [plan.batch_size(g.index) for g in plan.sampled if plan.batch_size(g.index)]
     if plan.optimised and plan.grad_batch_size:
         batched.append(plan.grad_batch_size)
     if not batched:

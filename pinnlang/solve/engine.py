@@ -67,7 +67,7 @@ def chunk_loss_estimate(plan: Plan, backends: list, loss_fn: Callable, minibatch
     otherwise.
     """
     dens = [g.index for g in plan.groups if backends[g.index].consumes != GRADIENT]
-    sizes = {getattr(plan.configs[g], "batch_size", None) for g in dens}
+    sizes = {plan.batch_size(g) for g in dens}
     if len(dens) != len(plan.groups) or None in sizes:
         return None
     size = max(sizes)

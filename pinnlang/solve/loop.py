@@ -131,15 +131,11 @@ def make_chunk_runner(plan: Plan, backends: list, loss_fn: Callable, step: Calla
             out = kept.unpack(kept_b)
             draws, infos = out["draws"], out["infos"]
         else:
-            draws = _zeros_like_tree(jax.eval_shape(drawn, state), max_draws)
-            infos = _zeros_like_tree(probe[2], max_draws)
+            draws, infos = jax.tree_util.tree_map(lambda a: zeros(a, max_draws),
+                                                  (jax.eval_shape(drawn, state), probe[2]))
         return state, (totals, terms, draws, infos, rec["traces"])
 
     return jax.jit(run)
-
-
-def _zeros_like_tree(shapes, n: int):
-    return jax.tree_util.tree_map(lambda a: jnp.zeros((n,) + a.shape, a.dtype), shapes)
 
 
 def _block_start(info_shapes: dict) -> dict:

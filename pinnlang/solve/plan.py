@@ -136,6 +136,10 @@ class Plan:
     def sampled(self) -> list[GroupSpec]:
         return [g for g in self.groups if g.kind == SAMPLED]
 
+    def batch_size(self, g: int) -> int | None:
+        """Group ``g``'s kernel minibatch size (``.bayesian(..., batch_size=B)``), ``None`` for full data."""
+        return getattr(self.configs[g], "batch_size", None)
+
     @property
     def mcmc(self) -> list[GroupSpec]:
         """Sampled groups whose draws are collected along chains (not VI)."""

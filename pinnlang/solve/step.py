@@ -90,7 +90,7 @@ def make_step_keys(plan: Plan, backends: list, active: frozenset | None = None,
     """
     dens = [g.index for g in plan.groups if backends[g.index].consumes != GRADIENT
             and (active is None or g.index in active)]
-    batched = any(getattr(plan.configs[g], "batch_size", None) for g in dens)
+    batched = any(plan.batch_size(g) for g in dens)
 
     def keys(key, step):
         out = {}
@@ -131,7 +131,7 @@ def make_step(plan: Plan, backends: list, loss_fn: Callable, *, minibatch: Calla
     grad_ids = [g for g in moving if backends[g].consumes == GRADIENT]
     dens_ids = [g for g in moving if backends[g].consumes != GRADIENT]
     chained_ids = {g.index for g in plan.groups if g.chained}
-    batch = {g: getattr(plan.configs[g], "batch_size", None) for g in dens_ids}
+    batch = {g: plan.batch_size(g) for g in dens_ids}
     map_priors = {g: group_log_prior(plan, g) for g in grad_ids if plan.priors[g]}  # MAP: - log prior in the loss
     grad_batch = plan.grad_batch_size if grad_ids else None
 
