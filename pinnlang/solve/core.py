@@ -25,7 +25,7 @@ from .hooks import Hooks, posterior_metrics
 from .plan import Plan, SAMPLED
 from .posterior import DrawBuffer, Posterior
 from .progress import Progress, progress_enabled
-from .run import Execution, RunRecord, chunk_plan
+from .run import Execution, RunRecord, chunk_plan, to_host
 from .state import as_members, member_positions
 from .stochastic import check_stochastic_kernels, warn_stochastic_initializers
 from .streams import WARM_STREAM
@@ -239,7 +239,7 @@ class Core(Evaluation):
             self.handles[k]._posterior = None
         for h in self.handles.values():
             h._mark_solved()
-        self.history.truncate(int(np.searchsorted(self.history.epochs, self.epoch)))  # after a non-finite stop
+        self.history.truncate_from(self.epoch)  # after a non-finite stop
         self._state, self._engine = state, engine
         chunks = chunk_plan(epochs, print_rate, plan.thin, plan.keep, warmup_left, bool(plan.mcmc))
         record = RunRecord(epochs, print_rate, self.epoch, chunks, plan.thin, label or self._default_label(plan),
@@ -301,9 +301,8 @@ class Core(Evaluation):
         n = plan.keep if buffer is None else buffer.n
         keys = set(engine.posterior_keys)
         drawn = engine.q_draws(n)(self.solve_key, np.int32(self.epoch), state.groups)
-        vi = {g: jax.tree_util.tree_map(lambda a: np.swapaxes(np.asarray(a), 0, 1),
-                                        {k: v for k, v in draws.items() if k in keys})
-              for g, draws in jax.device_get(drawn).items()}  # (n, K, ...)
+        vi = {g: jax.tree_util.tree_map(lambda a: np.swapaxes(a, 0, 1), {k: v for k, v in draws.items() if k in keys})
+              for g, draws in to_host(drawn).items()}  # (n, K, ...)
         if buffer is None:
             positions = [{k: v for k, v in pos.items() if k in keys}
                          for pos in member_positions(plan, engine.backends, state.groups)]
@@ -322,7 +321,7 @@ class Core(Evaluation):
         """Epochs until every sampled group has taken its warmup transitions (substeps may take several a epoch)."""
         left = 0
         for g in engine.plan.sampled:
-            t = int(jax.device_get(state.tunings[g.index].t))
+            t = int(np.asarray(state.tunings[g.index].t))
             n = engine.transitions.get(g.index, 1)
             left = max(left, -(-(engine.backends[g.index].warmup - t) // n))
         return max(left, 0)
@@ -448,7 +447,7 @@ class Core(Evaluation):
             except Exception:  # noqa: BLE001 - only optimisers built with inject_hyperparams expose it
                 lr = None
             if lr is not None:
-                out[f"lr/{g.label}"] = float(np.mean(jax.device_get(lr)))
+                out[f"lr/{g.label}"] = float(np.mean(np.asarray(lr)))
         out.update(posterior_metrics(self.handles))
         return out
 

@@ -6,7 +6,7 @@ import csv
 import difflib
 import os
 from collections.abc import MutableMapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -60,7 +60,35 @@ class Traces(MutableMapping):
         return f"Traces({ {k: len(self[k][0]) for k in self} })"
 
 
-@dataclass
+class _Records:
+    """``(epochs (S,), total (S,), terms (S, T))`` that grow by chunks: appending is O(chunk), reading joins
+    the chunks once (later reads are free until the next append), and the last record needs no join.
+
+    Concatenating the whole history at every chunk made a long series of short solves quadratic."""
+
+    def __init__(self, epochs, total, terms):
+        self._parts = [(np.asarray(epochs, np.int64), np.asarray(total), np.asarray(terms))]
+
+    def joined(self):
+        if len(self._parts) > 1:
+            parts = [p for p in self._parts if len(p[0])] or self._parts[:1]
+            self._parts = [tuple(np.concatenate(cols) for cols in zip(*parts))]
+        return self._parts[0]
+
+    def append(self, epochs, total, terms):
+        self._parts.append((np.asarray(epochs, np.int64), np.asarray(total), np.asarray(terms)))
+
+    def last(self):
+        """``(epoch, total, terms)`` of the last record, or ``None``."""
+        for e, t, tr in reversed(self._parts):
+            if len(e):
+                return e[-1], t[-1], tr[-1]
+        return None
+
+    def __len__(self):
+        return sum(len(p[0]) for p in self._parts)
+
+
 class History:
     """Per-step loss values of every solve on a core, concatenated (one object for all solves).
 
@@ -77,27 +105,43 @@ class History:
         traces: ``{name: (epochs (S',), values (S',))}`` of quantities recorded at every step besides the
             loss, e.g. ``"elbo/<group>"`` for a VI group (:meth:`trace`).
 
-    Sampling-only chunks need no loss per step; they record one value per chunk.
+    Sampling-only chunks need no loss per step; they record one value per chunk. The records grow by
+    chunks and are joined when first read.
     """
 
-    names: list
-    epochs: np.ndarray = field(default_factory=lambda: np.zeros((0,), np.int64))
-    total: np.ndarray = field(default_factory=lambda: np.zeros((0,)))
-    terms: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
-    segments: list = field(default_factory=list)
-    traces: Traces = field(default_factory=Traces)
-    wall_time: float = 0.0
-    compile_time: float = 0.0
-    steps_per_second: float = float("nan")
+    def __init__(self, names, epochs=None, total=None, terms=None, segments=None, traces=None,
+                 wall_time: float = 0.0, compile_time: float = 0.0, steps_per_second: float = float("nan")):
+        self.names = names
+        self._records = _Records(np.zeros((0,), np.int64) if epochs is None else epochs,
+                                 np.zeros((0,)) if total is None else total,
+                                 np.zeros((0, 0)) if terms is None else terms)
+        self.segments = [] if segments is None else segments
+        self.traces = Traces() if traces is None else traces
+        self.wall_time, self.compile_time, self.steps_per_second = wall_time, compile_time, steps_per_second
+
+    def _column(i):  # noqa: N805 (a property factory of the class body)
+        def get(self):
+            return self._records.joined()[i]
+
+        def set_(self, value):
+            cols = list(self._records.joined())
+            cols[i] = value
+            self._records = _Records(*cols)
+
+        return property(get, set_)
+
+    epochs, total, terms = _column(0), _column(1), _column(2)
+    del _column
 
     def append(self, epochs, total, terms):
         """Add a chunk of records."""
         terms = np.asarray(terms)
-        self.epochs = np.concatenate([self.epochs, np.asarray(epochs, np.int64)])
-        self.total = np.concatenate([self.total, np.asarray(total)])
-        self.terms = terms if self.terms.size == 0 else np.concatenate([self.terms, terms])
+        if not len(self._records):  # the first chunk sets the number of terms (the empty start is (0, 0))
+            self._records = _Records(epochs, total, terms)
+        else:
+            self._records.append(epochs, total, terms)
         if self.segments:
-            self.segments[-1].stop = len(self.total)
+            self.segments[-1].stop = len(self._records)
 
     def add_trace(self, name: str, epochs, values):
         """Append ``values`` at ``epochs`` to the trace ``name``."""
@@ -111,10 +155,17 @@ class History:
             raise ConfigurationError(f"no trace named {name!r}; the traces are {sorted(self.traces)}{hint}")
         return self.traces[name][1]
 
+    def truncate_from(self, epoch: int):
+        """Drop the records (and traces) from ``epoch`` on: a solve that continues after a non-finite stop
+        replaces them. Reads nothing when the last record is before ``epoch`` (every other solve)."""
+        last = self._records.last()
+        if last is not None and last[0] >= epoch:
+            self.truncate(int(np.searchsorted(self.epochs, epoch)))
+
     def truncate(self, length: int):
         """Keep the first ``length`` records (and the traces up to the same epoch)."""
         length = max(0, int(length))
-        if length < len(self.epochs):
+        if length < len(self):
             first_dropped = int(self.epochs[length])
             for name, (e, v) in list(self.traces.items()):
                 self.traces[name] = (e[e < first_dropped], v[e < first_dropped])
@@ -124,7 +175,7 @@ class History:
 
     def begin(self, label: str):
         """Open the segment of a new solve."""
-        n = len(self.total)
+        n = len(self)
         self.segments.append(Segment(label, n, n))
 
     def segment(self, label_or_index) -> "History":
@@ -162,10 +213,11 @@ class History:
 
     def last(self) -> dict:
         """``{name: value}`` at the last record, plus ``"total"``."""
-        if len(self.total) == 0:
+        last = self._records.last()
+        if last is None:
             return {}
-        out = {n: float(v) for n, v in zip(self.names, self.terms[-1])}
-        out["total"] = float(self.total[-1])
+        out = {n: float(v) for n, v in zip(self.names, last[2])}
+        out["total"] = float(last[1])
         return out
 
     def to_dict(self) -> dict:
@@ -201,7 +253,7 @@ class History:
         return path
 
     def __len__(self) -> int:
-        return len(self.total)
+        return len(self._records)
 
     def __repr__(self) -> str:
         if not len(self):

@@ -139,12 +139,12 @@ class Execution:
         args = self.chunk_args(state, iterations, collect)
         new_state, out = self.compiled(args)(*args)
         records = iterations if self.engine.per_step_loss else 1
-        totals, terms = (a[:records] for a in jax.device_get(out[:2]))
+        totals, terms = (a[:records] for a in to_host(out[:2]))
         cut = lambda a: a[:iterations]  # noqa: E731
         draws = infos = None
         if collect:
-            draws, infos = jax.tree_util.tree_map(cut, jax.device_get(out[2:4]))
-        traces = jax.tree_util.tree_map(cut, jax.device_get(out[4]))
+            draws, infos = jax.tree_util.tree_map(cut, to_host(out[2:4]))
+        traces = jax.tree_util.tree_map(cut, to_host(out[4]))
         return new_state, totals, terms, draws, infos, traces
 
     def execute(self):
@@ -276,6 +276,16 @@ class Execution:
             self.buffer.append(draws, infos)
         core._state = new_state
         core.epoch += iterations * (self.record.thin if collect else 1)
+
+
+def to_host(tree):
+    """The arrays of ``tree`` as NumPy arrays, after the program that computes them has run.
+
+    ``np.asarray`` per leaf, not ``jax.device_get``: on a CPU, ``device_get`` of a solve's chunk outputs
+    took about 0.25 ms an array (an asynchronous copy per leaf, then a wait), 1 ms a chunk, a tenth of a
+    10,000-step VI solve; ``np.asarray`` reads the finished buffer in microseconds.
+    """
+    return jax.tree_util.tree_map(np.asarray, tree)
 
 
 def _first_non_finite(traces) -> int | None:

@@ -81,30 +81,34 @@ def make_step_keys(plan: Plan, backends: list, active: frozenset | None = None,
                    stochastic: bool = False) -> Callable:
     """``keys(key, step) -> {"kernel": (K, D, 2)[, "batch": (K, D, 2)][, MODEL_KEY: (K, 2)]}``: every key a step uses.
 
-    Chain k's density group g moves with ``fold_in(fold_in(fold_in(key, step), CHAIN_STREAM), k), g)``.
-    The keys depend only on the base key and the step, so chunking, interrupts and resumes change
-    nothing; the runner derives them for a whole chunk at once (vectorised threefry: deriving them one
-    step at a time inside the loop cost several microseconds a step on CPU). ``active``: only these groups
-    (a substep's). ``stochastic``: the loss calls stochastic models; chain k's loss sees ``keys[MODEL_KEY][k]``.
+    Chain k's density group g moves with ``fold_in(fold_in(fold_in(fold_in(key, CHAIN_STREAM), k), g), step)``
+    (:mod:`pinnlang.solve.streams`). The keys depend only on the base key and the step, so chunking,
+    interrupts and resumes change nothing; the runner derives them for a block of steps at once
+    (vectorised threefry: deriving them one step at a time inside the loop cost several microseconds a
+    step on CPU), and since the step comes last, everything before it does not depend on the step and is
+    hashed once per block: one hash per key and step. ``active``: only these groups (a substep's).
+    ``stochastic``: the loss calls stochastic models; chain k's loss sees ``keys[MODEL_KEY][k]``.
     ``"batch"`` is there when a density group takes minibatches.
     """
     dens = [g.index for g in plan.groups if backends[g.index].consumes != GRADIENT
             and (active is None or g.index in active)]
     batched = any(plan.batch_size(g) for g in dens)
 
+    def per_group(chains, offset):
+        return jax.vmap(lambda c: jnp.stack([jax.random.fold_in(c, offset + g) for g in dens]))(chains)
+
     def keys(key, step):
-        out = {}
+        bases = {}
         if dens:
-            base = jax.random.fold_in(jax.random.fold_in(key, step), CHAIN_STREAM)
-            chains = chain_keys(base, plan.num_chains)
-            out["kernel"] = jax.vmap(lambda c: jnp.stack([jax.random.fold_in(c, g) for g in dens]))(chains)
+            chains = chain_keys(jax.random.fold_in(key, CHAIN_STREAM), plan.num_chains)
+            bases["kernel"] = per_group(chains, 0)
             if batched:  # only minibatched groups read them (deriving keys costs ~0.05 us each, every step)
-                out["batch"] = jax.vmap(lambda c: jnp.stack([jax.random.fold_in(c, BATCH_OFFSET + g)
-                                                             for g in dens]))(chains)
+                bases["batch"] = per_group(chains, BATCH_OFFSET)
         if stochastic:
-            out[MODEL_KEY] = chain_keys(jax.random.fold_in(jax.random.fold_in(key, step), MODEL_STREAM),
-                                        plan.num_chains)
-        return out
+            bases[MODEL_KEY] = chain_keys(jax.random.fold_in(key, MODEL_STREAM), plan.num_chains)
+        at_step = lambda b: jax.random.fold_in(b, step)  # noqa: E731
+        return {name: (jax.vmap(jax.vmap(at_step))(b) if b.ndim == 3 else jax.vmap(at_step)(b))
+                for name, b in bases.items()}
 
     return keys if dens or stochastic else (lambda key, step: {})
 

@@ -1,7 +1,7 @@
 """Stochastic models in a solve and at evaluation (MC dropout).
 
 Training: the step gives each chain's loss its own model key every step
-(``fold_in(fold_in(fold_in(solve key, step), MODEL_STREAM), chain)``, see
+(``fold_in(fold_in(fold_in(solve key, MODEL_STREAM), chain), step)``, see
 :func:`~pinnlang.solve.step.make_step_keys`); each call of a stochastic model folds in its index in
 the graph, each point its row (:mod:`pinnlang.trace.stochastic`). Anything evaluated without a key
 (``crux.eval(expr)``, the loss recorded after a sampling-only chunk, initialisers) runs the models in

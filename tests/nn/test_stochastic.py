@@ -2,7 +2,7 @@
 a plain eval; a fresh key per draw in ``crux.eval(..., num_samples=S)``; deterministic by seed.
 
 Exact checks recompute the documented key scheme by hand (training: ``fold_in(fold_in(fold_in(fold_in(
-solve key, step), MODEL_STREAM), chain), call)``, then point ``i``; eval: ``fold_in(key, draw)``, then call
+solve key, MODEL_STREAM), chain), step), call)``, then point ``i``; eval: ``fold_in(key, draw)``, then call
 and point). The statistical checks are of dropout itself: inverted dropout ``z h / q``, ``z ~ Bernoulli(q)``,
 is unbiased with variance ``h² p / q`` per entry, so the standardised MC error of ``S`` draws summed over
 ``m`` independent entries is ``N(0, 1)`` (checked at 4 standard errors), its squares ``χ²_m`` (exact band at
@@ -86,8 +86,8 @@ def _by_hand(module, xs, key):
 def _train_key(seed, step, chain=0, call=0):
     """The key of stochastic call ``call`` of chain ``chain`` at training step ``step`` of ``pl.core(seed=seed)``."""
     solve_key = jax.random.fold_in(jax.random.PRNGKey(seed), 1)
-    k = jax.random.fold_in(jax.random.fold_in(solve_key, step), MODEL_STREAM)
-    return jax.random.fold_in(jax.random.fold_in(k, chain), call)
+    k = jax.random.fold_in(jax.random.fold_in(jax.random.fold_in(solve_key, MODEL_STREAM), chain), step)
+    return jax.random.fold_in(k, call)
 
 
 # -- detection ------------------------------------------------------------------------------------------
