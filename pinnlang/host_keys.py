@@ -1,8 +1,10 @@
-"""``jax.random.fold_in`` of a raw threefry key, computed on the host.
+"""``jax.random.fold_in`` of raw threefry keys, computed on the host.
 
-A core derives its noise and solve keys from its seed when it is built. Eagerly, ``fold_in`` compiles
-an XLA program of the threefry hash (about 0.07 s on a first run, more than the rest of building a
-small problem); the hash on two 32-bit words is a few NumPy operations, with the same bits.
+A core derives its noise and solve keys from its seed when it is built, and a solve the bases of its
+per-step keys (:mod:`pinnlang.solve.streams`). Eagerly, ``fold_in`` compiles an XLA program of the
+threefry hash (about 0.07 s on a first run, more than the rest of building a small problem), and inside
+the chunk program every hash compiles again (about 0.05 s each on a CPU); the hash on two 32-bit words
+is a few NumPy operations, with the same bits, elementwise over arrays of keys.
 """
 
 from __future__ import annotations
@@ -18,11 +20,13 @@ def _rotl(x, d: int):
 
 
 def threefry2x32(key, x0, x1):
-    """Threefry-2x32 (20 rounds) of the words ``(x0, x1)`` under ``key`` (two ``uint32``), as JAX computes it."""
+    """Threefry-2x32 (20 rounds) of the words ``(x0, x1)`` under ``key`` (``(..., 2)`` ``uint32``), as JAX computes
+    it; elementwise, broadcasting the keys' leading axes against the words."""
     with np.errstate(over="ignore"):  # uint32 arithmetic wraps, as in XLA
-        k = [np.uint32(key[0]), np.uint32(key[1])]
+        key = np.asarray(key, np.uint32)
+        k = [key[..., 0], key[..., 1]]
         ks = [k[0], k[1], k[0] ^ k[1] ^ np.uint32(0x1BD11BDA)]
-        x = [np.uint32(x0) + ks[0], np.uint32(x1) + ks[1]]
+        x = [np.asarray(x0, np.uint32) + ks[0], np.asarray(x1, np.uint32) + ks[1]]
         for i in range(5):
             for r in _ROTATIONS[i % 2]:
                 x[0] = x[0] + x[1]
@@ -32,12 +36,25 @@ def threefry2x32(key, x0, x1):
     return x[0], x[1]
 
 
+def raw_threefry(key) -> bool:
+    """``key`` is a raw ``uint32[2]`` threefry key (what :func:`fold_all` hashes on the host)."""
+    return (isinstance(key, (np.ndarray, jax.Array)) and key.shape == (2,) and key.dtype == np.uint32
+            and jax.config.jax_default_prng_impl == "threefry2x32")
+
+
+def fold_all(keys, data):
+    """``fold_in(keys[i], data[i])`` elementwise: ``keys`` ``(..., 2)`` raw threefry keys, ``data`` integers in
+    ``[0, 2**32)`` broadcasting against the leading axes; a NumPy ``(..., 2)`` ``uint32`` array."""
+    keys, data = np.asarray(keys, np.uint32), np.asarray(data, np.uint64)
+    shape = np.broadcast_shapes(keys.shape[:-1], data.shape)
+    keys, data = np.broadcast_to(keys, shape + (2,)), np.broadcast_to(data.astype(np.uint32), shape)
+    return np.stack(threefry2x32(keys, np.zeros_like(data), data), axis=-1)
+
+
 def fold_in(key, data: int):
     """``jax.random.fold_in(key, data)`` for a raw ``uint32[2]`` threefry key (a JAX array, like JAX's);
     any other key goes to JAX."""
-    raw = isinstance(key, (np.ndarray, jax.Array)) and key.shape == (2,) and key.dtype == np.uint32
-    if not raw or jax.config.jax_default_prng_impl != "threefry2x32" or not isinstance(data, int) \
-            or not 0 <= data < 1 << 32:
+    if not raw_threefry(key) or not isinstance(data, int) or not 0 <= data < 1 << 32:
         return jax.random.fold_in(key, data)
     # fold_in hashes the seed words of uint32 data, (0, data)
     return jax.device_put(np.array(threefry2x32(np.asarray(key), np.uint32(0), np.uint32(data)), np.uint32))

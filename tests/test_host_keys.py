@@ -22,3 +22,37 @@ def test_other_keys_and_data_go_to_jax():
     assert jax.random.key_data(fold_in(typed, 1)).tolist() == jax.random.key_data(jax.random.fold_in(typed, 1)).tolist()
     key = jax.random.PRNGKey(0)
     np.testing.assert_array_equal(np.asarray(fold_in(key, np.int32(5))), np.asarray(jax.random.fold_in(key, 5)))
+
+
+def test_fold_all_is_fold_in_elementwise_with_broadcasting():
+    from pinnlang.host_keys import fold_all
+
+    rng = np.random.default_rng(1)
+    keys = rng.integers(0, 2**32, (3, 1, 2), dtype=np.uint64).astype(np.uint32)
+    data = np.array([[0, 7, 2**31 + 1, 2**32 - 1]], dtype=np.uint64)  # (1, 4): broadcast to (3, 4)
+    got = fold_all(keys, data)
+    assert got.shape == (3, 4, 2) and got.dtype == np.uint32
+    for i in range(3):
+        for j in range(4):
+            want = jax.random.fold_in(jax.numpy.asarray(keys[i, 0]), int(data[0, j]))
+            np.testing.assert_array_equal(got[i, j], np.asarray(want))
+
+
+def test_a_solves_step_keys_are_the_documented_paths():
+    """Chain k's kernel key for group g at step t: fold_in(fold_in(fold_in(fold_in(key, CHAIN_STREAM), k), g), t)."""
+    import blackjax
+
+    import pinnlang as pl
+    from pinnlang.solve.streams import CHAIN_STREAM
+
+    a = pl.np.parameter((1,), name="a", init=[0.0])
+    a.bayesian(blackjax.mala, step_size=0.1, num_chains=3, warmup=0, keep=5, adapt=False)
+    crux = pl.core([(a * a).sum])
+    crux.solve(5)
+    engine, key = crux._engine, crux._state.key
+    bases = engine.step_bases(key)
+    keys = engine._step_keys.at(bases, 4)["kernel"]  # (K, D, 2)
+    for k in range(3):
+        want = jax.random.fold_in(jax.random.fold_in(jax.random.fold_in(jax.random.fold_in(key, CHAIN_STREAM), k),
+                                                     0), 4)
+        np.testing.assert_array_equal(np.asarray(keys[k, 0]), np.asarray(want))

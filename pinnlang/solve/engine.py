@@ -6,6 +6,7 @@ import logging
 from typing import Callable
 
 import jax
+import numpy as np
 
 from ..backends import GRADIENT, mcmc_backend, optax_backend, sgmcmc_backend, vi_backend
 from ..trace.sampling_config import FULL, SamplingConfig
@@ -114,6 +115,7 @@ class Engine:
         self.posterior_keys = sorted({m.key for g in plan.sampled for m in g.members})
         self._runners: dict = {}
         self._starts: dict = {}
+        self._bases: dict = {}
         self._end_loss = chunk_loss_estimate(plan, self.backends, loss_fn, minibatch) if not stages else None
         self.chain0_values = jax.jit(self._values)  # the values handles hold: chain 0 of every chained group
 
@@ -144,6 +146,15 @@ class Engine:
                                                    self._step_keys, self.posterior_keys, records, draws,
                                                    needs_loss=self.per_step_loss, end_loss=self._end_loss)
         return self._runners[key]
+
+    def step_bases(self, key):
+        """The bases of the per-step keys of a solve on ``key`` (host arrays; see :class:`~pinnlang.solve.step.StepKeys`),
+        computed once per key."""
+        raw = np.asarray(key)
+        cached = self._bases.get("key")
+        if cached is None or not np.array_equal(cached[0], raw):
+            self._bases["key"] = (raw, jax.device_put(self._step_keys.bases(raw)))
+        return self._bases["key"][1]
 
     def q_draws(self, n: int) -> Callable:
         """Jitted ``(solve key, epoch, group states) -> {VI group: {member key: (K, n, ...)}}``: ``n`` draws of each q.

@@ -18,19 +18,20 @@ from ..backends.base import GRADIENT
 from .plan import Plan
 from .rows import Rows
 from .state import member_positions
-from .step import mean_loss
+from .step import StepKeys, mean_loss
 
 KEY_BLOCK = 256  # iterations whose step keys are derived at once: vectorised (per step in the loop costs
 # microseconds), in blocks so that a short chunk does not derive the keys of a whole record buffer
 
 
-def make_chunk_runner(plan: Plan, backends: list, loss_fn: Callable, step: Callable, step_keys: Callable,
+def make_chunk_runner(plan: Plan, backends: list, loss_fn: Callable, step: Callable, step_keys: StepKeys,
                       keys, max_iterations: int, max_draws: int, needs_loss: bool | None = None,
                       end_loss: Callable | None = None) -> Callable:
-    """``run(state, iterations, inner, collect) -> (state, outputs)``, jitted; every argument dynamic.
+    """``run(state, iterations, inner, collect, bases) -> (state, outputs)``, jitted; every argument dynamic.
 
     Args:
-        plan, backends, loss_fn, step, step_keys: the engine's pieces.
+        plan, backends, loss_fn, step, step_keys: the engine's pieces (``bases``, an argument of ``run``, is
+            ``step_keys.bases(state.key)``, computed on the host once per solve).
         keys: handles whose positions are drawn (those with a sampled leaf).
         max_iterations: the most iterations one chunk runs (the size of the record buffers).
         max_draws: the most draws one chunk collects (the size of the draw buffers).
@@ -64,18 +65,18 @@ def make_chunk_runner(plan: Plan, backends: list, loss_fn: Callable, step: Calla
         end_loss = lambda s: mean_loss(plan, backends, loss_fn, s)  # noqa: E731
     collects = bool(plan.mcmc)  # no chain to collect (VI, optimisers): no draw writes to pay for at every step
 
-    def keys_for(s):
+    def keys_for(s, bases):
         """The keys of the next ``block_len * thin`` steps from ``s``: ``{name: (block_len * thin, ...)}``."""
-        return jax.vmap(lambda t: step_keys(s.key, t))(s.step + jnp.arange(block_len * thin))
+        return jax.vmap(lambda t: step_keys.at(bases, t))(s.step + jnp.arange(block_len * thin))
 
     def drawn(s):
         return tuple({k: v for k, v in pos.items() if k in keys} for pos in member_positions(plan, backends, s.groups))
 
     block_len = min(KEY_BLOCK, max_iterations)
 
-    def run(state, iterations, inner, collect):
+    def run(state, iterations, inner, collect, bases):
         first = jax.tree_util.tree_map(lambda a: jax.ShapeDtypeStruct(a.shape[1:], a.dtype),
-                                       jax.eval_shape(keys_for, state))
+                                       jax.eval_shape(keys_for, state, bases))
         probe = jax.eval_shape(step, state, first)[1]
         zeros = lambda shape_dtype, n: jnp.zeros((n,) + shape_dtype.shape, shape_dtype.dtype)  # noqa: E731
         loss_shapes = jax.eval_shape(lambda s: mean_loss(plan, backends, loss_fn, s), state)
@@ -91,7 +92,7 @@ def make_chunk_runner(plan: Plan, backends: list, loss_fn: Callable, step: Calla
             a nested loop copies every buffer of the state it carries (a few microseconds a step on small
             networks). Every step writes its iteration's slot; the last step of the iteration writes last.
             """
-            table = keys_for(c[0])
+            table = keys_for(c[0], bases)
             offset = b * block_len * inner
 
             def one(u, c):

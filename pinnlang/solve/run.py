@@ -131,7 +131,8 @@ class Execution:
         return self.core._executables[key]
 
     def chunk_args(self, state, iterations: int, collect: bool):
-        return state, np.int32(iterations), np.int32(self.record.thin if collect else 1), np.bool_(collect)
+        return (state, np.int32(iterations), np.int32(self.record.thin if collect else 1), np.bool_(collect),
+                self.engine.step_bases(state.key))
 
     def run_chunk(self, state, iterations: int, collect: bool):
         """One chunk: ``(state, totals, terms, draws, infos, traces)``, host arrays cut to the chunk's length
@@ -184,8 +185,9 @@ class Execution:
         for g, fields in traces.items():
             label = self.engine.plan.groups[g].label
             for f, values in fields.items():
-                values = np.asarray(values)
-                self.core.history.add_trace(f"{f}/{label}", ep, values.reshape(len(values), -1).mean(axis=1))
+                values = np.asarray(values)  # (iterations, ...): per chain and leaf, averaged
+                self.core.history.add_trace(f"{f}/{label}", ep, values.reshape(len(values), -1).mean(axis=1)
+                                            if values.size else np.zeros((len(values),)))
 
     def after_chunk(self, phase, ep, totals, terms, rate):
         core, rec = self.core, self.record
@@ -229,7 +231,8 @@ class Execution:
             keep = max(first - 1, 0)  # step j's trace is computed at the values of its start, s_j: s_(first-1) is finite
             if keep > 0:
                 self.replay(state, keep, collect)
-                self.record_traces(start, keep, collect, jax.tree_util.tree_map(lambda a: a[:keep], traces))
+            # recorded even when empty (a failure at the first steps): the trace exists, with its finite part
+            self.record_traces(start, keep, collect, jax.tree_util.tree_map(lambda a: a[:keep], traces))
             epoch = int(self.chunk_epochs(start, iterations, collect, iterations)[first])
             core.history.append(np.asarray([epoch]), totals[-1:], terms[-1:])
             rec.failed = True

@@ -9,15 +9,17 @@ mapped over chains, so chain k of one group only ever meets chain k of another.
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from ..backends.base import GRADIENT, Problem
 from ..compile.program import MODEL_KEY, with_model_key
+from ..host_keys import fold_all, raw_threefry
 from .plan import Plan
-from .state import SolverState, as_kernel, as_members, assemble, chain_keys, map_chains, member_positions
+from .state import SolverState, as_kernel, as_members, assemble, map_chains, member_positions
 from .streams import BATCH_OFFSET, CHAIN_STREAM, GRAD_BATCH_STREAM, MODEL_STREAM
 
 
@@ -77,40 +79,73 @@ def _views(plan: Plan, chained: dict, shared: dict) -> list:
 KEY_SLOT = -1  # the entry of the chained positions that carries each chain's model key (groups are >= 0)
 
 
+class StepKeys(NamedTuple):
+    """The keys of every step, in two parts (:mod:`pinnlang.solve.streams`, root paths).
+
+    Attributes:
+        bases: ``key -> pytree of (..., 2) keys``, everything of a step's keys but the step; computed on the
+            host once per solve (NumPy threefry, bit for bit JAX's), so the chunk program hashes only the step.
+        at: ``(bases, step) -> keys``, the step folded into every base (traced inside the chunk program).
+    """
+
+    bases: Callable
+    at: Callable
+
+
+def fold_step(bases, step):
+    """Every ``(..., 2)`` key of ``bases`` with ``step`` folded in (inside a traced program)."""
+    def fold(b):
+        f = lambda k: jax.random.fold_in(k, step)  # noqa: E731
+        for _ in range(b.ndim - 1):
+            f = jax.vmap(f)
+        return f(b)
+
+    return jax.tree_util.tree_map(fold, bases)
+
+
+def host_fold(key, data):
+    """``fold_in(key[i], data[i])`` elementwise on the host (JAX's own ``fold_in`` for keys that are not raw
+    threefry keys)."""
+    if raw_threefry(np.asarray(key).reshape(-1, 2)[0]):
+        return fold_all(key, data)
+    key, data = jnp.asarray(key), jnp.asarray(data, jnp.uint32)
+    shape = jnp.broadcast_shapes(key.shape[:-1], data.shape)
+    key, data = jnp.broadcast_to(key, shape + key.shape[-1:]), jnp.broadcast_to(data, shape)
+    f = jax.random.fold_in
+    for _ in shape:
+        f = jax.vmap(f)
+    return np.asarray(f(key, data))
+
+
 def make_step_keys(plan: Plan, backends: list, active: frozenset | None = None,
-                   stochastic: bool = False) -> Callable:
-    """``keys(key, step) -> {"kernel": (K, D, 2)[, "batch": (K, D, 2)][, MODEL_KEY: (K, 2)]}``: every key a step uses.
+                   stochastic: bool = False) -> StepKeys:
+    """The keys of a step: ``{"kernel": (K, D, 2)[, "batch": (K, D, 2)][, MODEL_KEY: (K, 2)]}``.
 
     Chain k's density group g moves with ``fold_in(fold_in(fold_in(fold_in(key, CHAIN_STREAM), k), g), step)``
     (:mod:`pinnlang.solve.streams`). The keys depend only on the base key and the step, so chunking,
-    interrupts and resumes change nothing; the runner derives them for a block of steps at once
-    (vectorised threefry: deriving them one step at a time inside the loop cost several microseconds a
-    step on CPU), and since the step comes last, everything before it does not depend on the step and is
-    hashed once per block: one hash per key and step. ``active``: only these groups (a substep's).
-    ``stochastic``: the loss calls stochastic models; chain k's loss sees ``keys[MODEL_KEY][k]``.
-    ``"batch"`` is there when a density group takes minibatches.
+    interrupts and resumes change nothing. Everything before the step is hashed on the host once per
+    solve; the runner folds in the steps of a block at once (vectorised threefry: deriving them one step
+    at a time inside the loop cost several microseconds a step on CPU), one hash per key and step.
+    ``active``: only these groups (a substep's). ``stochastic``: the loss calls stochastic models; chain k's
+    loss sees ``keys[MODEL_KEY][k]``. ``"batch"`` is there when a density group takes minibatches.
     """
     dens = [g.index for g in plan.groups if backends[g.index].consumes != GRADIENT
             and (active is None or g.index in active)]
     batched = any(plan.batch_size(g) for g in dens)
+    chains = np.arange(plan.num_chains)
 
-    def per_group(chains, offset):
-        return jax.vmap(lambda c: jnp.stack([jax.random.fold_in(c, offset + g) for g in dens]))(chains)
-
-    def keys(key, step):
-        bases = {}
+    def bases(key):
+        out = {}
         if dens:
-            chains = chain_keys(jax.random.fold_in(key, CHAIN_STREAM), plan.num_chains)
-            bases["kernel"] = per_group(chains, 0)
+            per_chain = host_fold(host_fold(key, CHAIN_STREAM)[None], chains)  # (K, 2)
+            out["kernel"] = host_fold(per_chain[:, None], np.asarray(dens)[None])  # (K, D, 2)
             if batched:  # only minibatched groups read them (deriving keys costs ~0.05 us each, every step)
-                bases["batch"] = per_group(chains, BATCH_OFFSET)
+                out["batch"] = host_fold(per_chain[:, None], BATCH_OFFSET + np.asarray(dens)[None])
         if stochastic:
-            bases[MODEL_KEY] = chain_keys(jax.random.fold_in(key, MODEL_STREAM), plan.num_chains)
-        at_step = lambda b: jax.random.fold_in(b, step)  # noqa: E731
-        return {name: (jax.vmap(jax.vmap(at_step))(b) if b.ndim == 3 else jax.vmap(at_step)(b))
-                for name, b in bases.items()}
+            out[MODEL_KEY] = host_fold(host_fold(key, MODEL_STREAM)[None], chains)
+        return out
 
-    return keys if dens or stochastic else (lambda key, step: {})
+    return StepKeys(bases, fold_step)
 
 
 def make_step(plan: Plan, backends: list, loss_fn: Callable, *, minibatch: Callable | None = None,

@@ -19,12 +19,13 @@ from typing import Callable, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from ..backends.base import GRADIENT
 from ..errors import ConfigurationError
 from ..validate import integer
 from .plan import Plan
-from .step import make_step, make_step_keys, mean_loss
+from .step import StepKeys, fold_step, host_fold, make_step, make_step_keys, mean_loss
 from .streams import SUBSTEP_STREAM
 
 log = logging.getLogger("pinnlang")
@@ -142,12 +143,14 @@ def make_substepped(plan: Plan, backends: list, stages, stage_losses: list, num_
     has_grad = [any(backends[g].consumes == GRADIENT for g in st.groups) for st in stages]
     w = jnp.asarray(weights)
 
-    def keys(key, step):
+    def bases(key):
+        """Per stage, its steps' bases stacked: stage ``s``'s step ``j`` keys from ``fold_in(fold_in(key,
+        SUBSTEP_STREAM + s), j)`` on."""
         out = []
         for s, (st, kf) in enumerate(zip(stages, key_fns)):
-            base = jax.random.fold_in(key, SUBSTEP_STREAM + s)
-            out.append(jax.vmap(lambda j, kf=kf, base=base: kf(jax.random.fold_in(base, j), step))(
-                jnp.arange(st.steps)))
+            stage = host_fold(host_fold(key, SUBSTEP_STREAM + s)[None], np.arange(st.steps))  # (steps, 2)
+            per_j = [kf.bases(k) for k in stage]
+            out.append(jax.tree_util.tree_map(lambda *b: np.stack(b), *per_j))
         return tuple(out)
 
     def epoch(state, keys):
@@ -178,4 +181,4 @@ def make_substepped(plan: Plan, backends: list, stages, stage_losses: list, num_
         total = jnp.dot(w.astype(terms.dtype), terms)
         return state._replace(step=state.step + 1), (total, terms, infos)
 
-    return epoch, keys
+    return epoch, StepKeys(bases, fold_step)

@@ -235,14 +235,30 @@ def test_a_non_finite_elbo_names_its_epoch_and_keeps_the_finite_part():
     from pinnlang.errors import NonFiniteLossError
 
     a = pl.np.parameter((1,), name="a", init=[0.0])
-    a.vi(blackjax.meanfield_vi, optimizer=optax.sgd(0.5), num_samples=4, posterior_draws=10, init_log_std=-6.0)
+    # q drifts towards the log's pole at 10.5 and crosses it after 6-19 steps (12 seeds): a finite part to keep
+    # (a narrow start, init_log_std=-6, can fail at the very first steps: blackjax's mean gradient has a 1/sigma
+    # term)
+    a.vi(blackjax.meanfield_vi, optimizer=optax.sgd(0.3), num_samples=4, posterior_draws=10, init_log_std=-1.0)
     crux = pl.core([pl.np.log(10.5 - a).sum - a.sum])
     with pytest.raises(NonFiniteLossError) as err:
         crux.solve(200)
     elbo = crux.history.trace("elbo/a")
-    assert np.all(np.isfinite(elbo)) and len(elbo) == crux.epoch
+    assert crux.epoch >= 1 and np.all(np.isfinite(elbo)) and len(elbo) == crux.epoch
     assert err.value.epoch == crux.epoch + 1 and err.value.epoch < 199
     assert np.all(np.isfinite(np.asarray(a.value)))
+
+
+def test_a_non_finite_elbo_at_the_first_step_leaves_an_empty_trace():
+    from pinnlang.errors import NonFiniteLossError
+
+    a = pl.np.parameter((1,), name="a", init=[0.0])
+    a.vi(blackjax.meanfield_vi, optimizer=optax.sgd(0.1), num_samples=4, posterior_draws=10, init_log_std=-6.0)
+    crux = pl.core([pl.np.log(a - 1.0).sum])  # log of about -1 at every draw of the start
+    with pytest.raises(NonFiniteLossError) as err:
+        crux.solve(50)
+    assert err.value.epoch == 0 and crux.epoch == 0
+    assert len(crux.history.trace("elbo/a")) == 0
+    np.testing.assert_array_equal(np.asarray(a.value), [0.0])
 
 
 def test_k_independent_fits_of_q_give_k_chains_of_draws():
