@@ -185,9 +185,7 @@ class Execution:
         for g, fields in traces.items():
             label = self.engine.plan.groups[g].label
             for f, values in fields.items():
-                values = np.asarray(values)  # (iterations, ...): per chain and leaf, averaged
-                self.core.history.add_trace(f"{f}/{label}", ep, values.reshape(len(values), -1).mean(axis=1)
-                                            if values.size else np.zeros((len(values),)))
+                self.core.history.add_trace(f"{f}/{label}", ep, _per_iteration(values))
 
     def after_chunk(self, phase, ep, totals, terms, rate):
         core, rec = self.core, self.record
@@ -279,6 +277,17 @@ class Execution:
             self.buffer.append(draws, infos)
         core._state = new_state
         core.epoch += iterations * (self.record.thin if collect else 1)
+
+
+def _per_iteration(values) -> np.ndarray:
+    """``(iterations,)`` float64: a traced field ``(iterations, ...)`` (chains, leaves) averaged per iteration."""
+    values = np.asarray(values)
+    if values.size == 0:
+        return np.zeros((len(values),))
+    flat = values.reshape(len(values), -1)
+    if flat.shape[1] == 1:  # one chain, one value: no reduction to pay for
+        return flat[:, 0].astype(np.float64)
+    return flat.mean(axis=1, dtype=np.float64)
 
 
 def to_host(tree):
