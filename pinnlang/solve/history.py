@@ -68,6 +68,7 @@ class _Records:
 
     def __init__(self, epochs, total, terms):
         self._parts = [(np.asarray(epochs, np.int64), np.asarray(total), np.asarray(terms))]
+        self._len = len(self._parts[0][0])
 
     def joined(self):
         if len(self._parts) > 1:
@@ -77,6 +78,7 @@ class _Records:
 
     def append(self, epochs, total, terms):
         self._parts.append((np.asarray(epochs, np.int64), np.asarray(total), np.asarray(terms)))
+        self._len += len(self._parts[-1][0])
 
     def last(self):
         """``(epoch, total, terms)`` of the last record, or ``None``."""
@@ -86,7 +88,7 @@ class _Records:
         return None
 
     def __len__(self):
-        return sum(len(p[0]) for p in self._parts)
+        return self._len
 
 
 class History:

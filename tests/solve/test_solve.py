@@ -181,3 +181,26 @@ def test_eval_of_per_point_data_on_another_domain_is_a_clear_error():
     fine = pl.domain.line(x_range=(-1.0, 1.0), mesh_size=0.01)
     with pytest.raises(pl.errors.ShapeError, match="one row per point"):
         crux.eval([net(x) - data], domain=fine)
+
+
+def test_a_continued_solve_sees_new_values_of_frozen_handles_and_swapped_data():
+    """Solves that change nothing continue the last state as it is; a frozen handle given new values, or a
+    domain given new arrays, between two solves is seen by the second."""
+    x_np = np.linspace(0.0, 1.0, 11, dtype=np.float32).reshape(-1, 1)
+    dom = pl.domain.from_array({"pts": x_np})
+    x, _ = dom.variable("pts")
+    a = pl.np.parameter((1,), name="a", init=[0.0])
+    b = pl.np.parameter((1,), name="b", init=[1.0]).freeze()
+    a.optimizer(optax.sgd(0.5))
+    crux = pl.core([((a - b) * x).mse])
+    crux.solve(60)
+    crux.solve(10)  # nothing changed: carried over
+    np.testing.assert_allclose(np.asarray(a.value), [1.0], atol=1e-4)
+    b.initialize(np.array([3.0], np.float32))
+    crux.solve(60)
+    np.testing.assert_allclose(np.asarray(a.value), [3.0], atol=1e-4)
+    # the loss's minimiser does not depend on x, but its value does: zero data gives zero loss at any a
+    dom.context["pts"] = np.zeros_like(x_np)
+    a.initialize(np.array([-5.0], np.float32))
+    crux.solve(1)
+    assert crux.history.total[-1] == 0.0
