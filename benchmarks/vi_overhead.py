@@ -6,7 +6,9 @@ call; pinnlang's calls continue the same fit (the first call compiles). Interlea
 (target: within 1.1x). pinnlang records the ELBO of every step (its history), so the like-for-like
 hand-written loop keeps it too, written in place; also timed: ``scan`` returning the infos (blackjax's
 examples; slower, its stacked outputs are not written in place) and a loop keeping nothing (the floor:
-XLA then also drops the ELBO's reduction).
+XLA then also drops the ELBO's reduction). A solve also returns ``posterior_draws`` draws of q; one more
+hand-written row draws them after each call too. The ratio is quoted against the like-for-like loop
+without the draws.
 
 Run: ``python benchmarks/vi_overhead.py [--steps N] [--repeats R]``.
 """
@@ -31,21 +33,25 @@ from benchmarks.mcmc_overhead import PRIOR_SIGMA, SIGMA, START, make_data  # noq
 from benchmarks.overhead import interleaved  # noqa: E402
 from benchmarks.overhead import pinnlang_runner as timed_solves  # noqa: E402
 
+DRAWS = 100  # posterior_draws of the VI solve: q's draws after every call
+
 
 def pinnlang_runner(x, d, steps: int):
     dom = pl.domain.from_array({"interior": x[:, None]})
     xv, _ = dom.variable("interior")
     theta = pl.np.parameter((2,), name="theta", init=START)
-    theta.vi(blackjax.meanfield_vi, optimizer=optax.adam(1e-2), num_samples=8, posterior_draws=100,
+    theta.vi(blackjax.meanfield_vi, optimizer=optax.adam(1e-2), num_samples=8, posterior_draws=DRAWS,
              prior=pl.bayesian.priors.gaussian(sigma=PRIOR_SIGMA))
     residual = theta[0:1] * pl.np.sin(pl.np.pi * xv) + theta[1:2] * pl.np.cos(pl.np.pi * xv) - pl.np.array(d[:, None])
     return timed_solves(pl.core([residual.gaussian_nll(SIGMA)], seed=0), steps)
 
 
-def hand_runner(x, d, steps: int, keep: str = "none"):
+def hand_runner(x, d, steps: int, keep: str = "none", draws: int = 0):
     """``advance()`` of a hand-written loop over ``meanfield_vi.step``; ``keep`` says what it records per step:
     ``"none"``, ``"ys"`` (``lax.scan`` returning the infos, as blackjax's examples do) or ``"elbo"`` (a
-    ``fori_loop`` writing the ELBO into a preallocated buffer in place, the fastest way to keep it)."""
+    ``fori_loop`` writing the ELBO into a preallocated buffer in place, the fastest way to keep it).
+    ``draws``: also draw that many samples of q after each call and bring them to the host, as a
+    ``solve`` with ``posterior_draws`` does."""
     sin, cos = jnp.sin(jnp.pi * jnp.asarray(x)), jnp.cos(jnp.pi * jnp.asarray(x))
     d = jnp.asarray(d)
     const = math.log(SIGMA) + 0.5 * math.log(2.0 * math.pi)
@@ -75,10 +81,14 @@ def hand_runner(x, d, steps: int, keep: str = "none"):
     state = vi.init(jnp.asarray(START))
     box = [run(state, jax.random.PRNGKey(0))[0], jax.random.PRNGKey(1)]
 
+    sample = jax.jit(lambda key, state: vi.sample(key, state, draws)) if draws else None
+
     def advance():
         t0 = time.perf_counter()
         key, sub = jax.random.split(box[1])
         box[0] = jax.block_until_ready(run(box[0], sub))[0]
+        if sample is not None:
+            jax.device_get(sample(jax.random.fold_in(sub, 1), box[0]))
         box[1] = key
         return steps / (time.perf_counter() - t0)
 
@@ -93,11 +103,13 @@ def main():
     x, d = make_data()
     best = interleaved({"pinnlang": pinnlang_runner(x, d, args.steps),
                         "elbo": hand_runner(x, d, args.steps, keep="elbo"),
+                        "elbo_draws": hand_runner(x, d, args.steps, keep="elbo", draws=DRAWS),
                         "ys": hand_runner(x, d, args.steps, keep="ys"),
                         "none": hand_runner(x, d, args.steps, keep="none")}, args.repeats)
     print(f"mean-field VI, {args.steps} ELBO steps per call; steps/s and ratio to pinnlang "
           "(pinnlang keeps the ELBO of every step in its history):")
     rows = [("hand-written, ELBO kept in place (like for like)", "elbo"),
+            (f"same, plus q's {DRAWS} posterior draws per call (what a solve returns)", "elbo_draws"),
             ("hand-written scan returning the infos (blackjax's idiom)", "ys"),
             ("hand-written scan keeping nothing (the floor)", "none"),
             ("pinnlang crux.solve", "pinnlang")]
