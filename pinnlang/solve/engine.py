@@ -115,7 +115,7 @@ class Engine:
         self.posterior_keys = sorted({m.key for g in plan.sampled for m in g.members})
         self._runners: dict = {}
         self._starts: dict = {}
-        self._bases: dict = {}
+        self._bases = None  # (key, its step-key bases on the device) of the last solve
         self._end_loss = chunk_loss_estimate(plan, self.backends, loss_fn, minibatch) if not stages else None
         self.chain0_values = jax.jit(self._values)  # the values handles hold: chain 0 of every chained group
 
@@ -151,10 +151,9 @@ class Engine:
         """The bases of the per-step keys of a solve on ``key`` (host arrays; see :class:`~pinnlang.solve.step.StepKeys`),
         computed once per key."""
         raw = np.asarray(key)
-        cached = self._bases.get("key")
-        if cached is None or not np.array_equal(cached[0], raw):
-            self._bases["key"] = (raw, jax.device_put(self._step_keys.bases(raw)))
-        return self._bases["key"][1]
+        if self._bases is None or not np.array_equal(self._bases[0], raw):
+            self._bases = (raw, jax.device_put(self._step_keys.bases(raw)))
+        return self._bases[1]
 
     def q_draws(self, n: int) -> Callable:
         """Jitted ``(solve key, epoch, group states) -> {VI group: {member key: (K, n, ...)}}``: ``n`` draws of each q.
