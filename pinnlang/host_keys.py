@@ -36,25 +36,31 @@ def threefry2x32(key, x0, x1):
     return x[0], x[1]
 
 
-def raw_threefry(key) -> bool:
-    """``key`` is a raw ``uint32[2]`` threefry key (what :func:`fold_all` hashes on the host)."""
-    return (isinstance(key, (np.ndarray, jax.Array)) and key.shape == (2,) and key.dtype == np.uint32
-            and jax.config.jax_default_prng_impl == "threefry2x32")
+def raw_threefry(keys) -> bool:
+    """``keys`` are raw ``uint32[..., 2]`` threefry keys (what this module hashes on the host)."""
+    return (isinstance(keys, (np.ndarray, jax.Array)) and keys.ndim >= 1 and keys.shape[-1] == 2
+            and keys.dtype == np.uint32 and jax.config.jax_default_prng_impl == "threefry2x32")
 
 
-def fold_all(keys, data):
-    """``fold_in(keys[i], data[i])`` elementwise: ``keys`` ``(..., 2)`` raw threefry keys, ``data`` integers in
-    ``[0, 2**32)`` broadcasting against the leading axes; a NumPy ``(..., 2)`` ``uint32`` array."""
-    keys, data = np.asarray(keys, np.uint32), np.asarray(data, np.uint64)
+def fold_all(keys, data) -> np.ndarray:
+    """``fold_in(keys[i], data[i])`` elementwise, as a NumPy array: ``keys`` ``(..., W)`` raw keys (W = 2 for threefry),
+    ``data`` integers in ``[0, 2**32)`` broadcasting against the keys' leading axes. Raw threefry keys are
+    hashed in NumPy; other keys go to JAX's ``fold_in``."""
+    keys, data = np.asarray(keys), np.asarray(data, np.uint64)
     shape = np.broadcast_shapes(keys.shape[:-1], data.shape)
-    keys, data = np.broadcast_to(keys, shape + (2,)), np.broadcast_to(data.astype(np.uint32), shape)
+    keys, data = np.broadcast_to(keys, shape + keys.shape[-1:]), np.broadcast_to(data.astype(np.uint32), shape)
+    if not raw_threefry(keys):
+        f = jax.random.fold_in
+        for _ in shape:
+            f = jax.vmap(f)
+        return np.asarray(f(keys, data))
     return np.stack(threefry2x32(keys, np.zeros_like(data), data), axis=-1)
 
 
 def fold_in(key, data: int):
     """``jax.random.fold_in(key, data)`` for a raw ``uint32[2]`` threefry key (a JAX array, like JAX's);
     any other key goes to JAX."""
-    if not raw_threefry(key) or not isinstance(data, int) or not 0 <= data < 1 << 32:
+    if not (raw_threefry(key) and key.shape == (2,)) or not isinstance(data, int) or not 0 <= data < 1 << 32:
         return jax.random.fold_in(key, data)
     # fold_in hashes the seed words of uint32 data, (0, data)
     return jax.device_put(np.array(threefry2x32(np.asarray(key), np.uint32(0), np.uint32(data)), np.uint32))

@@ -43,6 +43,7 @@ def test_a_solves_step_keys_are_the_documented_paths():
     import blackjax
 
     import pinnlang as pl
+    from pinnlang.solve.step import fold_step
     from pinnlang.solve.streams import CHAIN_STREAM
 
     a = pl.np.parameter((1,), name="a", init=[0.0])
@@ -51,7 +52,7 @@ def test_a_solves_step_keys_are_the_documented_paths():
     crux.solve(5)
     engine, key = crux._engine, crux._state.key
     bases = engine.step_bases(key)
-    keys = engine._step_keys.at(bases, 4)["kernel"]  # (K, D, 2)
+    keys = fold_step(bases, 4)["kernel"]  # (K, D, 2)
     for k in range(3):
         want = jax.random.fold_in(jax.random.fold_in(jax.random.fold_in(jax.random.fold_in(key, CHAIN_STREAM), k),
                                                      0), 4)

@@ -148,11 +148,11 @@ class Engine:
         return self._runners[key]
 
     def step_bases(self, key):
-        """The bases of the per-step keys of a solve on ``key`` (host arrays; see :class:`~pinnlang.solve.step.StepKeys`),
+        """The bases of the per-step keys of a solve on ``key`` (host arrays; see :func:`~pinnlang.solve.step.make_step_keys`),
         computed once per key."""
         raw = np.asarray(key)
         if self._bases is None or not np.array_equal(self._bases[0], raw):
-            self._bases = (raw, jax.device_put(self._step_keys.bases(raw)))
+            self._bases = (raw, jax.device_put(self._step_keys(raw)))
         return self._bases[1]
 
     def q_draws(self, n: int) -> Callable:

@@ -18,20 +18,20 @@ from ..backends.base import GRADIENT
 from .plan import Plan
 from .rows import Rows
 from .state import member_positions
-from .step import StepKeys, mean_loss
+from .step import fold_step, mean_loss
 
 KEY_BLOCK = 256  # iterations whose step keys are derived at once: vectorised (per step in the loop costs
 # microseconds), in blocks so that a short chunk does not derive the keys of a whole record buffer
 
 
-def make_chunk_runner(plan: Plan, backends: list, loss_fn: Callable, step: Callable, step_keys: StepKeys,
+def make_chunk_runner(plan: Plan, backends: list, loss_fn: Callable, step: Callable, step_keys: Callable,
                       keys, max_iterations: int, max_draws: int, needs_loss: bool | None = None,
                       end_loss: Callable | None = None) -> Callable:
     """``run(state, iterations, inner, collect, bases) -> (state, outputs)``, jitted; every argument dynamic.
 
     Args:
         plan, backends, loss_fn, step, step_keys: the engine's pieces (``bases``, an argument of ``run``, is
-            ``step_keys.bases(state.key)``, computed on the host once per solve).
+            ``step_keys(state.key)``, computed on the host once per solve).
         keys: handles whose positions are drawn (those with a sampled leaf).
         max_iterations: the most iterations one chunk runs (the size of the record buffers).
         max_draws: the most draws one chunk collects (the size of the draw buffers).
@@ -67,7 +67,7 @@ def make_chunk_runner(plan: Plan, backends: list, loss_fn: Callable, step: Calla
 
     def keys_for(s, bases):
         """The keys of the next ``block_len * thin`` steps from ``s``: ``{name: (block_len * thin, ...)}``."""
-        return jax.vmap(lambda t: step_keys.at(bases, t))(s.step + jnp.arange(block_len * thin))
+        return jax.vmap(lambda t: fold_step(bases, t))(s.step + jnp.arange(block_len * thin))
 
     def drawn(s):
         return tuple({k: v for k, v in pos.items() if k in keys} for pos in member_positions(plan, backends, s.groups))

@@ -9,7 +9,7 @@ mapped over chains, so chain k of one group only ever meets chain k of another.
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from typing import Callable
 
 import jax
 import jax.numpy as jnp
@@ -17,7 +17,7 @@ import numpy as np
 
 from ..backends.base import GRADIENT, Problem
 from ..compile.program import MODEL_KEY, with_model_key
-from ..host_keys import fold_all, raw_threefry
+from ..host_keys import fold_all
 from .plan import Plan
 from .state import SolverState, as_kernel, as_members, assemble, map_chains, member_positions
 from .streams import BATCH_OFFSET, CHAIN_STREAM, GRAD_BATCH_STREAM, MODEL_STREAM
@@ -79,21 +79,9 @@ def _views(plan: Plan, chained: dict, shared: dict) -> list:
 KEY_SLOT = -1  # the entry of the chained positions that carries each chain's model key (groups are >= 0)
 
 
-class StepKeys(NamedTuple):
-    """The keys of every step, in two parts (:mod:`pinnlang.solve.streams`, root paths).
-
-    Attributes:
-        bases: ``key -> pytree of (..., 2) keys``, everything of a step's keys but the step; computed on the
-            host once per solve (NumPy threefry, bit for bit JAX's), so the chunk program hashes only the step.
-        at: ``(bases, step) -> keys``, the step folded into every base (traced inside the chunk program).
-    """
-
-    bases: Callable
-    at: Callable
-
-
 def fold_step(bases, step):
-    """Every ``(..., 2)`` key of ``bases`` with ``step`` folded in (inside a traced program)."""
+    """The keys of a step: every ``(..., 2)`` key of ``bases`` (from :func:`make_step_keys`) with ``step`` folded
+    in (inside a traced program)."""
     def fold(b):
         f = lambda k: jax.random.fold_in(k, step)  # noqa: E731
         for _ in range(b.ndim - 1):
@@ -103,28 +91,15 @@ def fold_step(bases, step):
     return jax.tree_util.tree_map(fold, bases)
 
 
-def host_fold(key, data):
-    """``fold_in(key[i], data[i])`` elementwise on the host (JAX's own ``fold_in`` for keys that are not raw
-    threefry keys)."""
-    if raw_threefry(np.asarray(key).reshape(-1, 2)[0]):
-        return fold_all(key, data)
-    key, data = jnp.asarray(key), jnp.asarray(data, jnp.uint32)
-    shape = jnp.broadcast_shapes(key.shape[:-1], data.shape)
-    key, data = jnp.broadcast_to(key, shape + key.shape[-1:]), jnp.broadcast_to(data, shape)
-    f = jax.random.fold_in
-    for _ in shape:
-        f = jax.vmap(f)
-    return np.asarray(f(key, data))
-
-
 def make_step_keys(plan: Plan, backends: list, active: frozenset | None = None,
-                   stochastic: bool = False) -> StepKeys:
-    """The keys of a step: ``{"kernel": (K, D, 2)[, "batch": (K, D, 2)][, MODEL_KEY: (K, 2)]}``.
+                   stochastic: bool = False) -> Callable:
+    """``bases(key)``: everything of a step's keys but the step, ``{"kernel": (K, D, 2)[, "batch": (K, D, 2)][,
+    MODEL_KEY: (K, 2)]}`` host arrays; :func:`fold_step` gives the keys of a step from them.
 
     Chain k's density group g moves with ``fold_in(fold_in(fold_in(fold_in(key, CHAIN_STREAM), k), g), step)``
     (:mod:`pinnlang.solve.streams`). The keys depend only on the base key and the step, so chunking,
     interrupts and resumes change nothing. Everything before the step is hashed on the host once per
-    solve; the runner folds in the steps of a block at once (vectorised threefry: deriving them one step
+    solve (NumPy threefry, bit for bit JAX's), so the chunk program hashes only the step; the runner folds in the steps of a block at once (vectorised threefry: deriving them one step
     at a time inside the loop cost several microseconds a step on CPU), one hash per key and step.
     ``active``: only these groups (a substep's). ``stochastic``: the loss calls stochastic models; chain k's
     loss sees ``keys[MODEL_KEY][k]``. ``"batch"`` is there when a density group takes minibatches.
@@ -137,15 +112,15 @@ def make_step_keys(plan: Plan, backends: list, active: frozenset | None = None,
     def bases(key):
         out = {}
         if dens:
-            per_chain = host_fold(host_fold(key, CHAIN_STREAM)[None], chains)  # (K, 2)
-            out["kernel"] = host_fold(per_chain[:, None], np.asarray(dens)[None])  # (K, D, 2)
+            per_chain = fold_all(fold_all(key, CHAIN_STREAM)[None], chains)  # (K, 2)
+            out["kernel"] = fold_all(per_chain[:, None], np.asarray(dens)[None])  # (K, D, 2)
             if batched:  # only minibatched groups read them (deriving keys costs ~0.05 us each, every step)
-                out["batch"] = host_fold(per_chain[:, None], BATCH_OFFSET + np.asarray(dens)[None])
+                out["batch"] = fold_all(per_chain[:, None], BATCH_OFFSET + np.asarray(dens)[None])
         if stochastic:
-            out[MODEL_KEY] = host_fold(host_fold(key, MODEL_STREAM)[None], chains)
+            out[MODEL_KEY] = fold_all(fold_all(key, MODEL_STREAM)[None], chains)
         return out
 
-    return StepKeys(bases, fold_step)
+    return bases
 
 
 def make_step(plan: Plan, backends: list, loss_fn: Callable, *, minibatch: Callable | None = None,

@@ -25,7 +25,8 @@ from ..backends.base import GRADIENT
 from ..errors import ConfigurationError
 from ..validate import integer
 from .plan import Plan
-from .step import StepKeys, fold_step, host_fold, make_step, make_step_keys, mean_loss
+from ..host_keys import fold_all
+from .step import make_step, make_step_keys, mean_loss
 from .streams import SUBSTEP_STREAM
 
 log = logging.getLogger("pinnlang")
@@ -134,7 +135,8 @@ def stage_loss(loss, statics, terms: tuple) -> Callable:
 def make_substepped(plan: Plan, backends: list, stages, stage_losses: list, num_terms: int, weights,
                     *, minibatch: Callable | None = None, resample: Callable | None = None,
                     stochastic: bool = False):
-    """``(step, keys)``: one epoch through every stage, and the keys it uses (see :func:`make_step`)."""
+    """``(step, bases)``: one epoch through every stage, and the bases of the keys it uses (see
+    :func:`~pinnlang.solve.step.make_step_keys`)."""
     from .loop import _accumulate, _finish
 
     steps = [make_step(plan, backends, fn, minibatch=minibatch, active=frozenset(st.groups), advance=False)
@@ -148,8 +150,8 @@ def make_substepped(plan: Plan, backends: list, stages, stage_losses: list, num_
         SUBSTEP_STREAM + s), j)`` on."""
         out = []
         for s, (st, kf) in enumerate(zip(stages, key_fns)):
-            stage = host_fold(host_fold(key, SUBSTEP_STREAM + s)[None], np.arange(st.steps))  # (steps, 2)
-            per_j = [kf.bases(k) for k in stage]
+            stage = fold_all(fold_all(key, SUBSTEP_STREAM + s)[None], np.arange(st.steps))  # (steps, 2)
+            per_j = [kf(k) for k in stage]
             out.append(jax.tree_util.tree_map(lambda *b: np.stack(b), *per_j))
         return tuple(out)
 
@@ -181,4 +183,4 @@ def make_substepped(plan: Plan, backends: list, stages, stage_losses: list, num_
         total = jnp.dot(w.astype(terms.dtype), terms)
         return state._replace(step=state.step + 1), (total, terms, infos)
 
-    return epoch, StepKeys(bases, fold_step)
+    return epoch, bases
