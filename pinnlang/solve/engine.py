@@ -148,8 +148,8 @@ class Engine:
         return self._runners[key]
 
     def step_bases(self, key):
-        """The bases of the per-step keys of a solve on ``key`` (host arrays; see :func:`~pinnlang.solve.step.make_step_keys`),
-        computed once per key."""
+        """The bases of the per-step keys of a solve on ``key``, computed once per key (host arrays; see
+        :func:`~pinnlang.solve.step.make_step_keys`)."""
         raw = np.asarray(key)
         if self._bases is None or not np.array_equal(self._bases[0], raw):
             self._bases = (raw, jax.device_put(self._step_keys(raw)))

@@ -99,8 +99,9 @@ def make_step_keys(plan: Plan, backends: list, active: frozenset | None = None,
     Chain k's density group g moves with ``fold_in(fold_in(fold_in(fold_in(key, CHAIN_STREAM), k), g), step)``
     (:mod:`pinnlang.solve.streams`). The keys depend only on the base key and the step, so chunking,
     interrupts and resumes change nothing. Everything before the step is hashed on the host once per
-    solve (NumPy threefry, bit for bit JAX's), so the chunk program hashes only the step; the runner folds in the steps of a block at once (vectorised threefry: deriving them one step
-    at a time inside the loop cost several microseconds a step on CPU), one hash per key and step.
+    solve (NumPy threefry, bit for bit JAX's), so the chunk program hashes only the step; the runner folds
+    in the steps of a block at once (vectorised threefry: deriving them one step at a time inside the loop
+    cost several microseconds a step on CPU), one hash per key and step.
     ``active``: only these groups (a substep's). ``stochastic``: the loss calls stochastic models; chain k's
     loss sees ``keys[MODEL_KEY][k]``. ``"batch"`` is there when a density group takes minibatches.
     """
