@@ -64,6 +64,9 @@ def make_chunk_runner(plan: Plan, backends: list, loss_fn: Callable, step: Calla
     if end_loss is None:
         end_loss = lambda s: mean_loss(plan, backends, loss_fn, s)  # noqa: E731
     collects = bool(plan.mcmc)  # no chain to collect (VI, optimisers): no draw writes to pay for at every step
+    # jitted, the step is traced once: the probe of its output shapes and the loop body share the trace
+    # (JAX caches a jitted function's trace by its argument types; XLA inlines the call)
+    step = jax.jit(step)
 
     def keys_for(s, bases):
         """The keys of the next ``block_len * thin`` steps from ``s``: ``{name: (block_len * thin, ...)}``."""
