@@ -124,21 +124,29 @@ def as_chain(samples) -> np.ndarray:
 
 
 def mean_mcse(chain):
-    """``(mean, MCSE, bulk ESS)`` of the first component of a ``(K, N, ...)`` chain."""
+    """``(mean, MCSE, bulk ESS)`` of the first component of a ``(K, N, ...)`` chain.
+
+    The MCSE is ArviZ's ``mcse(method="mean")``: ``sd / sqrt(ESS)`` with the ESS of the raw draws
+    (``method="mean"``), the one that measures the variance of a mean. The bulk ESS (of the ranks) is
+    returned for the ESS floors, which were set on it.
+    """
     c = as_chain(chain)[..., :1]
-    ess = float(pl.bayesian.ess(c)[0])
-    return float(c.mean()), float(c.std() / np.sqrt(ess)), ess
+    ess_mean = float(pl.bayesian.ess(c, method="mean")[0])
+    return float(c.mean()), float(c.std() / np.sqrt(ess_mean)), float(pl.bayesian.ess(c)[0])
 
 
 def var_mcse(chain):
     """``(variance, MCSE of the variance, ESS)``: the mean of ``z = (θ - θ̄)²``, ``sd(z) / sqrt(ESS(z))``.
 
     Using the ESS *of z* rather than the bulk ESS of θ keeps the band honest for antithetic samplers
-    (NUTS and HMC often have ESS(θ) > N while ESS(θ²) < N).
+    (NUTS and HMC often have ESS(θ) > N while ESS(θ²) < N). It is the ESS of the raw z (``method="mean"``),
+    not of its ranks: z is skewed, and the rank-normalised ESS over-states the information in its mean.
+    On 60 seeds of the SGLD test in ``test_conjugate.py`` the z-scores of the variance had sd 1.21 with the
+    bulk ESS of z (a 4-MCSE band was then a 3.3-sigma one) and 1.09 with this ESS.
     """
     c = as_chain(chain)[..., :1]
     z = (c - c.mean()) ** 2
-    ess_z = float(pl.bayesian.ess(z)[0])
+    ess_z = float(pl.bayesian.ess(z, method="mean")[0])
     return float(z.mean()), float(z.std() / np.sqrt(ess_z)), ess_z
 
 

@@ -13,7 +13,7 @@ import pytest
 import pinnlang as pl
 from pinnlang.errors import ConfigurationError
 from pinnlang.solve.posterior import CONSTANT, DRAWS, STEPS
-from stats_helpers import assert_mixing
+from stats_helpers import assert_mixing, assert_posterior
 
 SIGMA = 0.05
 
@@ -258,13 +258,8 @@ def test_pattern_d_gibbs_blocks_sample_the_exact_linear_regression_posterior():
     mean = cov @ X.T @ ys[:, 0].astype(np.float64) / sigma**2
     post = lin.posterior_samples
     draws = np.stack([np.asarray(post.weight)[..., 0, 0], np.asarray(post.bias)[..., 0]], axis=-1)  # (K, N, 2)
-    ess = np.asarray(pl.bayesian.ess(draws))
     for i in range(2):  # bulk / folded ESS 2100-3700 over seeds 0-4; R-hat below rhat_bound(4, 1500, 1000) ~ 1.018
         assert_mixing(draws[..., i:i + 1], 1000, f"Pattern D component {i}")
-    for i in range(2):
-        d = draws[..., i].reshape(-1)
-        mcse = d.std() / np.sqrt(ess[i])
-        assert abs(d.mean() - mean[i]) < 4 * mcse, (i, d.mean(), mean[i], mcse)
-        assert abs(d.var() / cov[i, i] - 1) < 4 * np.sqrt(2 / ess[i]), (i, d.var(), cov[i, i])
+        assert_posterior(draws[..., i:i + 1], mean[i], cov[i, i], f"Pattern D component {i}")
     diag = lin.posterior_diagnostics
     assert set(diag) >= {"acceptance_rate/0", "acceptance_rate/1", "is_divergent/0"}
