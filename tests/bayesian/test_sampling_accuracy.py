@@ -6,9 +6,9 @@ Model: ``y_i ~ N(θ, σ²)`` (σ known), ``θ ~ N(0, τ²)``. The posterior is `
 Tolerances are Monte-Carlo ones, taken from the chains themselves (never from earlier runs), through
 tests/stats_helpers.py (policy and false-failure budget: docs/testing.md):
 
-* mean: ``|θ̄ - m| < 4 MCSE`` with ``MCSE = sd / sqrt(ESS_bulk)``;
+* mean: ``|θ̄ - m| < 4 MCSE`` with ``MCSE = sd / sqrt(ESS)``, the ESS of the raw draws (ArviZ's ``mcse``);
 * variance: the variance estimate is the mean of ``z = (θ - θ̄)²``, so its standard error is
-  ``sd(z) / sqrt(ESS(z))``. For independent Gaussian draws this is ``s² sqrt(2 / N)``, the textbook
+  ``sd(z) / sqrt(ESS(z))`` (the raw z's ESS: z is skewed, its ranks over-state it). For independent Gaussian draws this is ``s² sqrt(2 / N)``, the textbook
   ``relative 4·sqrt(2/ESS)`` band; using the ESS *of z* rather than the bulk ESS of θ keeps the
   band honest for antithetic samplers (NUTS often has ESS(θ) > N while ESS(θ²) < N);
 * ESS floors well below what any seed gives, and R-hat below ``rhat_bound`` at that floor.
