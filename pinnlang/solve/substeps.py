@@ -139,8 +139,7 @@ def make_substepped(plan: Plan, backends: list, stages, stage_losses: list, num_
     :func:`~pinnlang.solve.step.make_step_keys`)."""
     from .loop import _accumulate, _finish
 
-    # jitted, a stage's step is traced once for the probe of its output shapes and its loop (see loop.py)
-    steps = [jax.jit(make_step(plan, backends, fn, minibatch=minibatch, active=frozenset(st.groups), advance=False))
+    steps = [make_step(plan, backends, fn, minibatch=minibatch, active=frozenset(st.groups), advance=False)
              for st, fn in zip(stages, stage_losses)]
     key_fns = [make_step_keys(plan, backends, active=frozenset(st.groups), stochastic=stochastic) for st in stages]
     has_grad = [any(backends[g].consumes == GRADIENT for g in st.groups) for st in stages]
