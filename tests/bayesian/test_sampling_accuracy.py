@@ -9,8 +9,9 @@ tests/stats_helpers.py (policy and false-failure budget: docs/testing.md):
 * mean: ``|θ̄ - m| < 4 MCSE`` with ``MCSE = sd / sqrt(ESS)``, the ESS of the raw draws (ArviZ's ``mcse``);
 * variance: the variance estimate is the mean of ``z = (θ - θ̄)²``, so its standard error is
   ``sd(z) / sqrt(ESS(z))`` (the raw z's ESS: z is skewed, its ranks over-state it). For independent
-  Gaussian draws this is ``s² sqrt(2 / N)``, the textbook ``relative 4·sqrt(2/ESS)`` band; using the ESS *of z* rather than the bulk ESS of θ keeps the
-  band honest for antithetic samplers (NUTS often has ESS(θ) > N while ESS(θ²) < N);
+  Gaussian draws this is ``s² sqrt(2 / N)``, the textbook ``relative 4·sqrt(2/ESS)`` band; using the
+  ESS *of z* rather than the bulk ESS of θ keeps the band honest for antithetic samplers (NUTS often
+  has ESS(θ) > N while ESS(θ²) < N);
 * ESS floors well below what any seed gives, and R-hat below ``rhat_bound`` at that floor.
 
 Four standard errors give a false-alarm rate below 1e-4 per check, for any seed: the data and the
