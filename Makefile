@@ -46,6 +46,7 @@ benchmarks: $(STAMP)
 	$(PY) benchmarks/vi_overhead.py
 	$(PY) benchmarks/mnist_sghmc.py
 	$(PY) benchmarks/spec_scripts.py
+	$(PY) benchmarks/compile_level.py
 
 # pinnlang against NumPyro on the masterclass's NUTS models (tutorial 16); NumPyro is a benchmark-only
 # dependency, installed in an environment of its own
