@@ -45,6 +45,7 @@ benchmarks: $(STAMP)
 	$(PY) benchmarks/chains.py
 	$(PY) benchmarks/vi_overhead.py
 	$(PY) benchmarks/mnist_sghmc.py
+	$(PY) benchmarks/startup.py
 	$(PY) benchmarks/spec_scripts.py
 	$(PY) benchmarks/compile_level.py
 
