@@ -10,6 +10,7 @@ import importlib as _importlib
 
 from . import logs  # first: warnings of everything below reach stderr by default (see pinnlang/logs.py)
 from . import compilation_cache
+from . import import_freeze as _import_freeze
 from . import bayesian, domain, errors, nn, noise
 from .solve import Core, History, core
 from .trace import diff, div, grad, laplacian
@@ -42,3 +43,5 @@ compilation_cache.enable_by_default()
 __version__ = "0.1.0"
 __all__ = ["bayesian", "Core", "History", "core", "diff", "div", "domain", "errors", "from_sympy", "grad", "io",
            "laplacian", "latex", "logs", "compilation_cache", "metrics", "nn", "noise", "np", "plot", "symbolic"]
+
+_import_freeze.freeze_by_default()  # last: everything the import made (see pinnlang/import_freeze.py)
