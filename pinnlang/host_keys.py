@@ -1,10 +1,11 @@
-"""``jax.random.fold_in`` of raw threefry keys, computed on the host.
+"""``jax.random.fold_in`` and ``jax.random.bits`` of raw threefry keys, computed on the host.
 
 A core derives its noise and solve keys from its seed when it is built, and a solve the bases of its
 per-step keys (:mod:`pinnlang.solve.streams`). Eagerly, ``fold_in`` compiles an XLA program of the
 threefry hash (about 0.07 s on a first run, more than the rest of building a small problem), and inside
 the chunk program every hash compiles again (about 0.05 s each on a CPU); the hash on two 32-bit words
-is a few NumPy operations, with the same bits, elementwise over arrays of keys.
+is a few NumPy operations, with the same bits, elementwise over arrays of keys. A network's initial
+weights start from :func:`bits32` for the same reason (the draw's XLA program took 0.2 s to compile).
 """
 
 from __future__ import annotations
@@ -64,3 +65,15 @@ def fold_in(key, data: int):
         return jax.random.fold_in(key, data)
     # fold_in hashes the seed words of uint32 data, (0, data)
     return jax.device_put(np.array(threefry2x32(np.asarray(key), np.uint32(0), np.uint32(data)), np.uint32))
+
+
+def bits32(key, n: int) -> np.ndarray | None:
+    """``jax.random.bits(key, (n,), uint32)`` as a NumPy array, or ``None`` where JAX's algorithm is not the
+    one reproduced here (a typed or non-threefry key, ``jax_threefry_partitionable`` off) or the key is traced."""
+    if isinstance(key, jax.core.Tracer) or not (raw_threefry(key) and key.shape == (2,)
+                                                 and jax.config.jax_threefry_partitionable):
+        return None
+    counter = np.arange(n, dtype=np.uint64)  # the partitionable scheme hashes each element's 64-bit index
+    hi, lo = (counter >> np.uint64(32)).astype(np.uint32), (counter & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+    x0, x1 = threefry2x32(np.asarray(key), hi, lo)
+    return x0 ^ x1

@@ -57,3 +57,15 @@ def test_a_solves_step_keys_are_the_documented_paths():
         want = jax.random.fold_in(jax.random.fold_in(jax.random.fold_in(jax.random.fold_in(key, CHAIN_STREAM), k),
                                                      0), 4)
         np.testing.assert_array_equal(np.asarray(keys[k, 0]), np.asarray(want))
+
+
+def test_bits32_on_the_host_equals_jax_random_bits():
+    from pinnlang.host_keys import bits32
+
+    for seed in (0, 1, 2**31 - 1):
+        key = jax.random.PRNGKey(seed)
+        for n in (1, 2, 17, 1000):
+            want = np.asarray(jax.random.bits(key, (n,), jax.numpy.uint32))
+            np.testing.assert_array_equal(bits32(key, n), want)
+    assert bits32(jax.random.key(0), 4) is None  # typed keys: JAX's own draw
+    assert jax.jit(lambda k: jax.numpy.float32(bits32(k, 4) is None))(jax.random.PRNGKey(0)) == 1.0  # traced

@@ -197,3 +197,24 @@ def test_works_through_wrap(key):
     assert u.shape[-1] == 2
     with pytest.raises(ShapeError, match="expects 1 input column"):
         net(x, x)
+
+
+@pytest.mark.parametrize("init", ["glorot_normal", "lecun_uniform"])
+def test_initial_values_are_jax_randoms_bit_for_bit(init):
+    """The weights drawn from bits hashed on the host are exactly those of ``jax.random.normal``/``uniform``
+    (the compiled draw, which typed keys, other dtypes and traced keys use)."""
+    import sys
+
+    mlp_module = sys.modules["pinnlang.nn.mlp"]
+    for dims in [(1, 16, 16, 1), (2, 64, 64, 64, 1), (3, 128, 2), (5, 1)]:
+        for seed in range(3):
+            key = jax.random.PRNGKey(seed)
+            got = mlp_module._init_arrays(key, dims, init, jnp.float32)
+            want = mlp_module._init_from_key(key, dims, init, jnp.float32)
+            for g, w in zip(jax.tree_util.tree_leaves(got), jax.tree_util.tree_leaves(want)):
+                np.testing.assert_array_equal(np.asarray(g).view(np.uint32), np.asarray(w).view(np.uint32))
+    n = mlp_module._draw_size((2, 8, 1), init)  # and they are the documented formula (to rounding)
+    draw = jax.random.normal(key, (n,)) if init == "glorot_normal" else jax.random.uniform(key, (n,), minval=-1.0)
+    scale = (2 / (2 + 8)) ** 0.5 if init == "glorot_normal" else 1 / 2**0.5
+    net = pl.nn.mlp(2, hidden_dims=8, num_layers=1, key=key, init=init)
+    np.testing.assert_allclose(np.asarray(net.layers[0].weight).ravel(), np.asarray(draw[:16]) * scale, rtol=1e-6)
