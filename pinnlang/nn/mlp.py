@@ -74,9 +74,14 @@ class MLP(eqx.Module):
 HOST_DRAW_LIMIT = 1 << 20  # values; above it the compiled draw beats NumPy's hash (bits are the same either way)
 
 
+def _layer_size(fan_in: int, fan_out: int, init: str) -> int:
+    """Values a layer takes from the flat draw: its weights, plus its biases for ``lecun_uniform``."""
+    return fan_out * fan_in + (fan_out if init == "lecun_uniform" else 0)
+
+
 def _draw_size(dims: tuple[int, ...], init: str) -> int:
-    """Values of the one flat draw: the weights, plus the biases for ``lecun_uniform``."""
-    return sum(fo * fi + (fo if init == "lecun_uniform" else 0) for fi, fo in zip(dims[:-1], dims[1:]))
+    """Values of the one flat draw of the layers ``dims[i] -> dims[i + 1]``."""
+    return sum(_layer_size(fi, fo, init) for fi, fo in zip(dims[:-1], dims[1:]))
 
 
 def _floats_from_bits(bits: jax.Array, init: str, dtype) -> jax.Array:
@@ -97,7 +102,7 @@ def _layers(flat: jax.Array, dims: tuple[int, ...], init: str, dtype) -> list[tu
     from the flat draw (standard normal for ``glorot_normal``, uniform on [-1, 1] for ``lecun_uniform``)."""
     arrays, start = [], 0
     for fan_in, fan_out in zip(dims[:-1], dims[1:]):
-        size = fan_out * fan_in + (fan_out if init == "lecun_uniform" else 0)
+        size = _layer_size(fan_in, fan_out, init)
         chunk = flat[start : start + size]
         start += size
         if init == "glorot_normal":
