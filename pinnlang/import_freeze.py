@@ -1,8 +1,8 @@
 """The objects of the imports kept out of Python's cyclic garbage collector (``gc.freeze``).
 
-``import pinnlang`` brings in jax, equinox, optax and blackjax: about a million objects (modules,
-functions, types) that live until the interpreter exits. Python's full collections visit every one of
-them, at 30-80 ms each (one lands in a script's ``crux.eval`` or metrics), and the interpreter's exit
+``import pinnlang`` brings in jax, equinox, optax and blackjax: about 140,000 objects that the collector
+tracks (modules, functions, types, their dicts), alive until the interpreter exits. Python's full
+collections visit every one of them, at 30-80 ms each (one lands in a script's ``crux.eval`` or metrics), and the interpreter's exit
 visits them again, 0.25-0.35 s of every script on a 2-core CPU (``benchmarks/startup.py``).
 :func:`gc.freeze` moves the objects alive at the end of the import into the permanent generation,
 which collections skip. Reference counting still frees them as usual; only a reference cycle among
