@@ -189,6 +189,8 @@ def _push_forward(fn, compiled: dict, params: dict, posts: dict, data, chunk_siz
     chunk_size = min(int(chunk_size), K * N)
     m = -(-K * N // chunk_size)
     cache_key = ("draws", kinds, K, N, chunk_size, m, model_key is not None)
+    if cache_key not in compiled and m == 1:
+        compiled[cache_key] = jax.jit(_all_draws_at_once(fn, kinds, K, N))
     if cache_key not in compiled:
         def run(arrays, params, data, model_key):
             def one(i):
@@ -207,6 +209,27 @@ def _push_forward(fn, compiled: dict, params: dict, posts: dict, data, chunk_siz
 
         compiled[cache_key] = jax.jit(run)
     return compiled[cache_key](arrays, params, data, model_key)
+
+
+def _all_draws_at_once(fn, kinds, K: int, N: int):
+    """``run(arrays, params, data, model_key) -> [(K, N, ...)]``: ``fn`` vmapped over chains, then draws.
+
+    The leaves enter the two ``vmap``s on their own axes (draws ``(N, K, ...)`` on both, steps ``(N, ...)``
+    on the draws only, constants on neither): no index arithmetic nor gathers to compile.
+    """
+    def run(arrays, params, data, model_key):
+        def one(i, leaves):
+            theta = {k: jax.tree_util.tree_unflatten(treedef, leaves[k]) for k, _, treedef in kinds}
+            d = data if model_key is None else with_model_key(data, jax.random.fold_in(model_key, i))
+            return fn({**params, **theta}, d)
+
+        chain_axes = {k: [1 if kind == DRAWS else None for kind in kinds_k] for k, kinds_k, _ in kinds}
+        draw_axes = {k: [None if kind == CONSTANT else 0 for kind in kinds_k] for k, kinds_k, _ in kinds}
+        per_draw = jax.vmap(one, in_axes=(0, draw_axes))
+        index = jnp.arange(K * N).reshape(K, N)  # draw i = k·N + n, as the chunked path numbers them
+        return jax.vmap(per_draw, in_axes=(0, chain_axes))(index, arrays)
+
+    return run
 
 
 def _at(kind: str, a, c, n):

@@ -9,10 +9,11 @@ second or more on a CPU; before, a solve compiled two to four variants of it).
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from ..backends.base import GRADIENT
 from .plan import Plan
@@ -26,8 +27,9 @@ KEY_BLOCK = 256  # iterations whose step keys are derived at once: vectorised (p
 
 def make_chunk_runner(plan: Plan, backends: list, loss_fn: Callable, step: Callable, step_keys: Callable,
                       keys, max_iterations: int, max_draws: int, needs_loss: bool | None = None,
-                      end_loss: Callable | None = None) -> Callable:
-    """``run(state, iterations, inner, collect, bases) -> (state, outputs)``, jitted; every argument dynamic.
+                      end_loss: Callable | None = None) -> "ChunkRunner":
+    """The chunk program ``run(state, iterations, inner, collect, bases) -> (state, buffers)``, jitted, every
+    argument dynamic, and the host function that cuts its buffers into records (:class:`ChunkRunner`).
 
     Args:
         plan, backends, loss_fn, step, step_keys: the engine's pieces (``bases``, an argument of ``run``, is
@@ -42,12 +44,12 @@ def make_chunk_runner(plan: Plan, backends: list, loss_fn: Callable, step: Calla
     One iteration runs ``inner`` steps (``1``, or ``plan.thin`` when collecting) and records the loss
     at the start of its last step; when ``collect``, it also writes every drawn group's position and
     the density groups' diagnostics of the block (any divergence, mean acceptance, last value of the
-    others). Outputs: ``(totals (I,), terms (I, T), draws, infos, traces)`` with ``I = max_iterations``,
-    ``max_draws`` leading entries for draws and ``{group: {field: (D, K)}}``, and ``traces``
-    ``{group: {field: (I, K)}}`` of the backends' ``traced`` fields at every iteration (the ELBO of a VI
-    group); only the first ``iterations`` entries are meaningful. Without gradient groups no step needs
-    the loss (kernels evaluate their own log-density): ``end_loss`` is evaluated once, at the end of the
-    chunk, into entry 0.
+    others). The program returns the record rows as written (``max_iterations`` and ``max_draws`` of them);
+    ``unpack`` gives ``(totals (I,), terms (I, T), draws, infos, traces)`` for the chunk's ``I`` iterations:
+    draws and ``{group: {field: (I, K)}}`` infos when collecting, and ``traces`` ``{group: {field: (I, K)}}``
+    of the backends' ``traced`` fields at every iteration (the ELBO of a VI group). Without gradient groups
+    no step needs the loss (kernels evaluate their own log-density): ``end_loss`` is evaluated once, at the
+    end of the chunk, and the totals and terms have one entry.
 
     The loop runs over steps, in blocks of ``KEY_BLOCK`` iterations whose keys are derived at once; each
     step writes its iteration's two rows (records, and the kept draw), so the last step of an iteration
@@ -76,17 +78,26 @@ def make_chunk_runner(plan: Plan, backends: list, loss_fn: Callable, step: Calla
         return tuple({k: v for k, v in pos.items() if k in keys} for pos in member_positions(plan, backends, s.groups))
 
     block_len = min(KEY_BLOCK, max_iterations)
+    layouts_by_type: dict = {}
+
+    def layouts(state, bases):
+        """``(records, kept, info shapes)`` of a chunk from ``state``, built once per argument type."""
+        leaves, treedef = jax.tree_util.tree_flatten((state, bases))
+        sig = (treedef, tuple((tuple(a.shape), str(a.dtype)) for a in leaves))
+        if sig not in layouts_by_type:
+            first = jax.tree_util.tree_map(lambda a: jax.ShapeDtypeStruct(a.shape[1:], a.dtype),
+                                           jax.eval_shape(keys_for, state, bases))
+            probe = jax.eval_shape(step, state, first)[1]
+            loss_shapes = jax.eval_shape(lambda s: mean_loss(plan, backends, loss_fn, s), state) if needs_loss else ()
+            trace_shapes = {g: {f: probe[2][g][f] for f in fields} for g, fields in traced.items()}
+            records = Rows({"loss": loss_shapes, "traces": trace_shapes}, max_iterations)
+            kept = Rows({"draws": jax.eval_shape(drawn, state), "infos": probe[2]}, max_draws) if collects else None
+            layouts_by_type[sig] = (records, kept, probe[2])
+        return layouts_by_type[sig]
 
     def run(state, iterations, inner, collect, bases):
-        first = jax.tree_util.tree_map(lambda a: jax.ShapeDtypeStruct(a.shape[1:], a.dtype),
-                                       jax.eval_shape(keys_for, state, bases))
-        probe = jax.eval_shape(step, state, first)[1]
-        zeros = lambda shape_dtype, n: jnp.zeros((n,) + shape_dtype.shape, shape_dtype.dtype)  # noqa: E731
-        loss_shapes = jax.eval_shape(lambda s: mean_loss(plan, backends, loss_fn, s), state)
-        trace_shapes = {g: {f: probe[2][g][f] for f in fields} for g, fields in traced.items()}
-        records = Rows({"loss": loss_shapes if needs_loss else (), "traces": trace_shapes}, max_iterations)
-        kept = Rows({"draws": jax.eval_shape(drawn, state), "infos": probe[2]}, max_draws) if collects else None
-        acc0 = _block_start(probe[2])
+        records, kept, info_shapes = layouts(state, bases)
+        acc0 = _block_start(info_shapes)
 
         def key_block(b, c):
             """Up to ``block_len`` iterations (``block_len * inner`` steps), on the keys of their steps derived at once.
@@ -124,22 +135,41 @@ def make_chunk_runner(plan: Plan, backends: list, loss_fn: Callable, step: Calla
         num_blocks = (iterations + block_len - 1) // block_len
         start = (state, acc0, records.zeros(), kept.zeros() if collects else {})
         state, _, rec_b, kept_b = jax.lax.fori_loop(0, num_blocks, key_block, start)
-        rec = records.unpack(rec_b)
+        return state, (rec_b, kept_b, () if needs_loss else end_loss(state))
+
+    def unpack(state, bases, buffers, iterations: int, collect: bool):
+        """The host side of a chunk's outputs: ``(totals, terms, draws, infos, traces)``, NumPy arrays cut to the
+        chunk (``iterations`` entries; one loss entry without a per-step loss; draws and infos ``None`` unless
+        collecting)."""
+        records, kept, _ = layouts(state, bases)
+        rec_b, kept_b, end = buffers
+        rec = records.unpack(rec_b, iterations)
         if needs_loss:
             totals, terms = rec["loss"]
         else:
-            totals, terms = (zeros(a, max_iterations) for a in loss_shapes)
-            total, term = end_loss(state)
-            totals, terms = totals.at[0].set(total), terms.at[0].set(term)
-        if collects:
-            out = kept.unpack(kept_b)
+            totals, terms = (np.asarray(a)[None] for a in end)
+        draws = infos = None
+        if collect and collects:
+            out = kept.unpack(kept_b, iterations)
             draws, infos = out["draws"], out["infos"]
-        else:
-            draws, infos = jax.tree_util.tree_map(lambda a: zeros(a, max_draws),
-                                                  (jax.eval_shape(drawn, state), probe[2]))
-        return state, (totals, terms, draws, infos, rec["traces"])
+        return totals, terms, draws, infos, rec["traces"]
 
-    return jax.jit(run)
+    return ChunkRunner(jax.jit(run), unpack)
+
+
+class ChunkRunner(NamedTuple):
+    """A plan's chunk program and the host function that cuts its outputs into records.
+
+    ``program(state, iterations, inner, collect, bases) -> (state, buffers)`` is jitted;
+    ``unpack(state, bases, buffers, iterations, collect) -> (totals, terms, draws, infos, traces)`` runs on the
+    host (``state`` and ``bases`` the chunk's inputs, which fix the layout of its buffers).
+    """
+
+    program: Callable
+    unpack: Callable
+
+    def lower(self, *args):
+        return self.program.lower(*args)
 
 
 def _block_start(info_shapes: dict) -> dict:

@@ -3,7 +3,8 @@
 Inside the chunk loop every record is an in-place ``dynamic_update_slice``, and on a CPU each costs
 about half a microsecond whatever its size: writing a pytree of ten small leaves leaf by leaf costs
 more than a small network's step. :class:`Rows` concatenates the leaves into one row, so a record is
-one write; :meth:`Rows.unpack` cuts the buffers back into the pytree once per chunk. Booleans, small
+one write; :meth:`Rows.unpack` cuts the buffers back into the pytree once per chunk, on the host (NumPy
+views and copies: cutting them inside the program cost XLA a kernel to compile per leaf). Booleans, small
 integers (converted, exactly) and integers as wide as the float row (their bits reinterpreted, not
 converted: every value survives) ride in the float row; other dtypes get a row of their own.
 """
@@ -21,7 +22,8 @@ class Rows:
     """Rows of ``n`` records of a pytree with the leaf shapes ``shapes`` (``ShapeDtypeStruct`` leaves).
 
     ``zeros()`` gives the buffers ``{dtype name: (n, width)}``; ``put(buffers, tree, i)`` writes ``tree``
-    as row ``i``; ``unpack(buffers)`` gives the pytree with a leading ``(n,)`` axis on every leaf.
+    as row ``i``; ``unpack(buffers, rows)`` gives the pytree of NumPy arrays with a leading ``(rows,)`` axis
+    on every leaf (the first ``rows`` records; all ``n`` by default).
     """
 
     def __init__(self, shapes, n: int):
@@ -63,9 +65,12 @@ class Rows:
         return {name: jax.lax.dynamic_update_index_in_dim(buffers[name], jnp.concatenate(parts), i, 0)
                 for name, parts in rows.items()}
 
-    def unpack(self, buffers: dict):
+    def unpack(self, buffers: dict, rows: int | None = None):
+        rows = self.n if rows is None else rows
+        host = {name: np.asarray(b)[:rows] for name, b in buffers.items()}
         leaves = []
         for (name, start, size), shape, dtype, mode in zip(self.slots, self.shapes, self.dtypes, self.modes):
-            block = buffers[name][:, start:start + size].reshape((self.n,) + shape)
-            leaves.append(jax.lax.bitcast_convert_type(block, dtype) if mode == "bits" else block.astype(dtype))
+            block = host[name][:, start:start + size].reshape((rows,) + shape)
+            # the bits of a 32-bit integer reinterpreted, as ``lax.bitcast_convert_type`` wrote them
+            leaves.append(np.ascontiguousarray(block).view(dtype) if mode == "bits" else block.astype(dtype))
         return jax.tree_util.tree_unflatten(self.treedef, leaves)

@@ -138,15 +138,9 @@ class Execution:
         """One chunk: ``(state, totals, terms, draws, infos, traces)``, host arrays cut to the chunk's length
         (``draws``/``infos`` are ``None`` unless collecting)."""
         args = self.chunk_args(state, iterations, collect)
-        new_state, out = self.compiled(args)(*args)
-        records = iterations if self.engine.per_step_loss else 1
-        totals, terms = (a[:records] for a in to_host(out[:2]))
-        cut = lambda a: a[:iterations]  # noqa: E731
-        draws = infos = None
-        if collect:
-            draws, infos = jax.tree_util.tree_map(cut, to_host(out[2:4]))
-        traces = jax.tree_util.tree_map(cut, to_host(out[4]))
-        return new_state, totals, terms, draws, infos, traces
+        new_state, buffers = self.compiled(args)(*args)
+        run = self.engine.runner(self.record.print_rate)
+        return (new_state,) + run.unpack(state, args[4], buffers, iterations, collect)
 
     def execute(self):
         """Run the remaining chunks; returns the steps per second (compilation excluded)."""
