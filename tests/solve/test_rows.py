@@ -31,6 +31,10 @@ def test_rows_round_trip_every_leaf_exactly_with_its_dtype():
             assert g.dtype == w.dtype and g.shape == w.shape
             np.testing.assert_array_equal(g, w)
     assert not np.any(np.asarray(out["theta"][4])) and out["theta"].shape == (5, 2, 3)
+    first = rows.unpack(buf, 2)  # the first records only, as a chunk shorter than the buffer reads them
+    for g, w in zip(jax.tree_util.tree_leaves(first), jax.tree_util.tree_leaves(out)):
+        assert isinstance(g, np.ndarray) and g.shape == (2,) + w.shape[1:] and g.dtype == w.dtype
+        np.testing.assert_array_equal(g, w[:2])
 
 
 def test_a_later_write_of_a_row_wins_and_any_32_bit_integer_survives():
