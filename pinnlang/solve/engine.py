@@ -118,6 +118,7 @@ class Engine:
         self._bases = None  # (key, its step-key bases on the device) of the last solve
         self._end_loss = chunk_loss_estimate(plan, self.backends, loss_fn, minibatch) if not stages else None
         self._jitted_values = jax.jit(self._values)
+        self._on_cpu = None  # whether the solver state lives on CPU devices (known at the first write-back)
 
     def group_loss(self, g: int) -> Callable:
         """The loss group ``g`` is updated on: its first substep's, else the whole loss."""
@@ -126,17 +127,23 @@ class Engine:
     def chain0_values(self, state) -> dict:
         """The values handles hold: chain 0 of every chained group, the rest as they are.
 
-        On a CPU the chain is cut on the host (a view, then one copy per leaf): jitted, the cut compiled a
-        program of its own at the end of every first solve. Elsewhere it is one jitted program.
+        On a CPU the chains are cut on the host (views, copied to the device in one call): jitted, the cut
+        compiled a program of its own at the end of every first solve. Elsewhere it is one jitted program.
         """
-        leaves = jax.tree_util.tree_leaves(state.groups)
-        if all(isinstance(a, jax.Array) and {d.platform for d in a.devices()} == {"cpu"} for a in leaves):
-            return self._values(state, lambda a: jax.device_put(np.asarray(a)[0]))
-        return self._jitted_values(state)
-
-    def _values(self, state, first=lambda a: a[0]):
+        if self._on_cpu is None:
+            self._on_cpu = all(isinstance(a, jax.Array) and {d.platform for d in a.devices()} == {"cpu"}
+                               for a in jax.tree_util.tree_leaves(state.groups))
+        if not self._on_cpu:
+            return self._jitted_values(state)
         plan = self.plan
-        positions = [jax.tree_util.tree_map(first, p) if g.chained else p
+        positions = member_positions(plan, self.backends, state.groups)
+        leaves, treedef = jax.tree_util.tree_flatten([p for g, p in zip(plan.groups, positions) if g.chained])
+        firsts = iter(jax.tree_util.tree_unflatten(treedef, jax.device_put([np.asarray(a)[0] for a in leaves])))
+        return assemble(plan, state.fixed, [next(firsts) if g.chained else p for g, p in zip(plan.groups, positions)])
+
+    def _values(self, state):
+        plan = self.plan
+        positions = [jax.tree_util.tree_map(lambda a: a[0], p) if g.chained else p
                      for g, p in zip(plan.groups, member_positions(plan, self.backends, state.groups))]
         return assemble(plan, state.fixed, positions)
 

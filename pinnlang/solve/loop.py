@@ -83,7 +83,7 @@ def make_chunk_runner(plan: Plan, backends: list, loss_fn: Callable, step: Calla
     def layouts(state, bases):
         """``(records, kept, info shapes)`` of a chunk from ``state``, built once per argument type."""
         leaves, treedef = jax.tree_util.tree_flatten((state, bases))
-        sig = (treedef, tuple((tuple(a.shape), str(a.dtype)) for a in leaves))
+        sig = (treedef, tuple((a.shape, a.dtype) for a in leaves))
         if sig not in layouts_by_type:
             first = jax.tree_util.tree_map(lambda a: jax.ShapeDtypeStruct(a.shape[1:], a.dtype),
                                            jax.eval_shape(keys_for, state, bases))
