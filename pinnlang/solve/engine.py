@@ -117,7 +117,7 @@ class Engine:
         self._starts: dict = {}
         self._bases = None  # (key, its step-key bases on the device) of the last solve
         self._end_loss = chunk_loss_estimate(plan, self.backends, loss_fn, minibatch) if not stages else None
-        self._jitted_values = jax.jit(self._values)
+        self._jitted_values = jax.jit(lambda state: self._values(state, _first_chain_in_program))
         self._on_cpu = None  # whether the solver state lives on CPU devices (known at the first write-back)
 
     def group_loss(self, g: int) -> Callable:
@@ -135,17 +135,14 @@ class Engine:
                                for a in jax.tree_util.tree_leaves(state.groups))
         if not self._on_cpu:
             return self._jitted_values(state)
+        return self._values(state, _first_chain_on_host)
+
+    def _values(self, state, first_chain: Callable):
+        """Full values from ``state``, ``first_chain`` cutting the chained groups' positions (a list) to chain 0."""
         plan = self.plan
         positions = member_positions(plan, self.backends, state.groups)
-        leaves, treedef = jax.tree_util.tree_flatten([p for g, p in zip(plan.groups, positions) if g.chained])
-        firsts = iter(jax.tree_util.tree_unflatten(treedef, jax.device_put([np.asarray(a)[0] for a in leaves])))
+        firsts = iter(first_chain([p for g, p in zip(plan.groups, positions) if g.chained]))
         return assemble(plan, state.fixed, [next(firsts) if g.chained else p for g, p in zip(plan.groups, positions)])
-
-    def _values(self, state):
-        plan = self.plan
-        positions = [jax.tree_util.tree_map(lambda a: a[0], p) if g.chained else p
-                     for g, p in zip(plan.groups, member_positions(plan, self.backends, state.groups))]
-        return assemble(plan, state.fixed, positions)
 
     def runner(self, print_rate: int) -> Callable:
         """The jitted chunk program for chunks of up to ``print_rate`` steps (see :func:`make_chunk_runner`).
@@ -199,3 +196,13 @@ class Engine:
         if reused not in self._starts:
             self._starts[reused] = make_start(self.plan, self.backends, self.loss_fn, reused)
         return self._starts[reused]
+
+
+def _first_chain_in_program(positions: list) -> list:
+    return jax.tree_util.tree_map(lambda a: a[0], positions)
+
+
+def _first_chain_on_host(positions: list) -> list:
+    """Chain 0 as host views, copied to the device in one call (exact: a slice)."""
+    leaves, treedef = jax.tree_util.tree_flatten(positions)
+    return jax.tree_util.tree_unflatten(treedef, jax.device_put([np.asarray(a)[0] for a in leaves]))
